@@ -1,0 +1,1 @@
+"""Ghostpilot's application layer: CLI, session, capture, input, executor, store, settings. No Qt widgets."""

@@ -1,0 +1,1 @@
+"""Synthetic GUI episodes: procedural desktop screens and a scripted, human-like user."""

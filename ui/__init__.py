@@ -1,0 +1,1 @@
+"""Ghostpilot's Qt views (PySide6 only here): overlay, prompt box, tray, settings and review windows."""
