@@ -19,6 +19,7 @@ decoded path never drifts from the real one by more than one bin's error.
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -140,6 +141,58 @@ class _Pointer:
         self.y += undiscretize(bin_y) * self.scale
 
 
+class TickEncoder:
+    """Incremental encoder: push events as they arrive, get each tick's tokens once the tick is over.
+
+    The live session and the training data both go through this class, so they see identical tokens.
+    """
+
+    def __init__(self, width: int, height: int, t0: float = 0.0, start: tuple[float, float] | None = None) -> None:
+        self.width, self.height, self.t0 = width, height, t0
+        self.pointer: _Pointer | None = None if start is None else _Pointer(*start, width, height)
+        self.next_tick = 0  # index of the tick still open
+        self._pending: list[Event] = []
+
+    def push(self, event: Event) -> list[tuple[int, ...]]:
+        """Add one event; returns the tokens of every tick that closed before it."""
+        closed = self.close_until(tick_of(event["t"], self.t0))
+        if self.pointer is None and "x" in event:
+            self.pointer = _Pointer(float(event["x"]), float(event["y"]), self.width, self.height)
+        self._pending.append(event)
+        return closed
+
+    def close_until(self, tick: int) -> list[tuple[int, ...]]:
+        """Close every tick before `tick` (ticks with no events become NOOP)."""
+        closed = []
+        while self.next_tick < tick:
+            closed.append(self._close())
+        return closed
+
+    def _close(self) -> tuple[int, ...]:
+        pointer = self.pointer or _Pointer(0.0, 0.0, self.width, self.height)  # no positioned event yet
+        tokens = tuple(_encode_tick(self._pending, pointer)) or (NOOP,)
+        self._pending = []
+        self.next_tick += 1
+        return tokens
+
+    def peek(self) -> tuple[tuple[int, ...], tuple[float, float] | None]:
+        """Tokens of the open tick so far and the pointer after them, leaving the tick open."""
+        pointer = copy.copy(self.pointer) if self.pointer else _Pointer(0.0, 0.0, self.width, self.height)
+        tokens = tuple(_encode_tick(self._pending, pointer)) or (NOOP,)
+        return tokens, (None if self.pointer is None else (pointer.x, pointer.y))
+
+    def fast_forward(self, tick: int) -> tuple[int, ...] | None:
+        """Skip to `tick` after a long idle gap: closes the open tick (returned) and jumps over empty ones."""
+        closed = self._close() if self._pending else None
+        self.next_tick = max(self.next_tick, tick)
+        return closed
+
+    @property
+    def position(self) -> tuple[float, float] | None:
+        """The pointer as the decoder reconstructs it after the last closed tick."""
+        return None if self.pointer is None else (self.pointer.x, self.pointer.y)
+
+
 def encode(
     events: Sequence[Event],
     width: int,
@@ -151,28 +204,22 @@ def encode(
     """Events (time-ordered, episode schema) -> per-tick tokens.
 
     The pointer starts at `start` (default: the first positioned event); ticks run from t0 to the last
-    event unless `n_ticks` says how many. Events before t0 are ignored.
+    event unless `n_ticks` says how many (later events are dropped). Events before t0 are ignored.
     """
     events = [e for e in events if e["t"] >= t0]
     if start is None:
         first = next((e for e in events if "x" in e), None)
         start = (float(first["x"]), float(first["y"])) if first else (0.0, 0.0)
-    start_x, start_y = start
-    pointer = _Pointer(start_x, start_y, width, height)
     if n_ticks is None:
         n_ticks = tick_of(events[-1]["t"], t0) + 1 if events else 0
+    encoder = TickEncoder(width, height, t0, start)
     ticks: list[tuple[int, ...]] = []
-    index = 0
-    for tick in range(n_ticks):
-        in_tick: list[Event] = []
-        while index < len(events) and tick_of(events[index]["t"], t0) <= tick:
-            in_tick.append(events[index])
-            index += 1
-        if tick == n_ticks - 1:  # the last tick takes whatever is left
-            in_tick.extend(events[index:])
-            index = len(events)
-        ticks.append(tuple(_encode_tick(in_tick, pointer)) or (NOOP,))
-    return Tokens(tuple(ticks), t0, start_x, start_y)
+    for event in events:
+        if tick_of(event["t"], t0) >= n_ticks:
+            break
+        ticks.extend(encoder.push(event))
+    ticks.extend(encoder.close_until(n_ticks))
+    return Tokens(tuple(ticks), t0, start[0], start[1])
 
 
 def _encode_tick(in_tick: list[Event], pointer: _Pointer) -> list[int]:

@@ -1,0 +1,180 @@
+"""`ghostpilot`: a thin command line over the library. Library errors become one line on stderr, exit 2."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from inference.errors import GhostpilotError
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _progress_bar(total: int | None, desc: str) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, dynamic_ncols=True, mininterval=1.0, file=sys.stderr)
+
+
+def cmd_import_balabit(args: argparse.Namespace) -> int:
+    from inference.balabit import import_balabit
+
+    src = Path(args.src_dir)
+    total = sum(1 for _ in src.glob("user*/session_*")) if src.is_dir() else None
+    with _progress_bar(total, "import") as bar:
+        written = import_balabit(src, Path(args.out_dir), progress=bar.update)
+    print(f"wrote {len(written)} episodes to {args.out_dir}")
+    return 0
+
+
+def cmd_synth(args: argparse.Namespace) -> int:
+    from inference.synthetic.generate import generate_episodes
+
+    with _progress_bar(args.count, "synth") as bar:
+        written = generate_episodes(
+            Path(args.out_dir), args.count, seed=args.seed, with_frames=not args.no_frames, progress=bar.update
+        )
+    print(f"wrote {len(written)} synthetic episodes to {args.out_dir}")
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from inference.train import TrainConfig, train
+
+    overrides = json.loads(args.model_config) if args.model_config else {}
+    if args.no_frames:
+        overrides["use_frames"] = False
+    cfg = TrainConfig(
+        steps=args.steps, batch_size=args.batch_size, lr=args.lr, seed=args.seed, out_dir=args.out,
+        eval_every=args.eval_every, model=overrides, threads=args.threads,
+    )  # fmt: skip
+    best = train(args.episodes, args.val or [], cfg, log=lambda line: print(line, file=sys.stderr))
+    print(f"best checkpoint: {best}")
+    return 0
+
+
+def cmd_export_model(args: argparse.Namespace) -> int:
+    from inference.export import export_onnx
+
+    path = export_onnx(args.checkpoint, args.out)
+    print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from inference.baselines import ConstantVelocityPredictor, StayPredictor
+    from inference.episodes import find_episodes
+    from inference.evaluate import evaluate_many, format_report, report_to_json
+
+    episodes = find_episodes(args.episodes)
+    predictors: dict[str, Any] = {"stay": StayPredictor(), "constant-velocity": ConstantVelocityPredictor()}
+    if not args.baselines_only:
+        from inference import load_predictor
+
+        model = load_predictor(args.model, device=args.device)
+        predictors = {f"model:{model.name}": model, **predictors}
+    with _progress_bar(len(episodes) * len(predictors), "eval") as bar:
+        reports = evaluate_many(predictors, episodes, progress=bar.update)
+    print(json.dumps(report_to_json(reports), indent=2) if args.json else format_report(reports))
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from app.bench import run_bench
+
+    results = run_bench(args.model, steps=args.steps)
+    print(json.dumps(results, indent=2) if args.json else "\n".join(f"{k}: {v}" for k, v in results.items()))
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from app.live import run_console
+
+    return run_console(args.model, device=args.device, min_confidence=args.min_confidence)
+
+
+def _add_model_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", default=None, help="ONNX model (default: the shipped model)")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from inference import __version__
+
+    parser = argparse.ArgumentParser(prog="ghostpilot", description="A local forward-dynamics desktop copilot.")
+    parser.add_argument("--version", action="version", version=f"ghostpilot {__version__}")
+    sub = parser.add_subparsers(dest="command")
+
+    p = sub.add_parser("run", help="watch pointer and keys and show predictions (the default command)")
+    _add_model_args(p)
+    p.add_argument("--min-confidence", type=float, default=0.5)
+    p.set_defaults(handler=cmd_run)
+
+    p = sub.add_parser("import-balabit", help="convert Balabit mouse-dynamics CSV sessions into episodes")
+    p.add_argument("src_dir")
+    p.add_argument("out_dir")
+    p.set_defaults(handler=cmd_import_balabit)
+
+    p = sub.add_parser("synth", help="generate synthetic GUI episodes (screens, a scripted user, goals)")
+    p.add_argument("out_dir")
+    p.add_argument("--count", type=int, default=100)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--no-frames", action="store_true")
+    p.set_defaults(handler=cmd_synth)
+
+    p = sub.add_parser("train", help="train the model from episode folders (needs the train extra)")
+    p.add_argument("episodes", nargs="+", help="episode folders or folders of them; each path weighs the same")
+    p.add_argument("--val", nargs="*", help="validation episode folders (held out)")
+    p.add_argument("--out", default="runs/default")
+    p.add_argument("--steps", type=int, default=2000)
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--eval-every", type=int, default=250)
+    p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--no-frames", action="store_true", help="a pointer-only model")
+    p.add_argument("--model-config", help='JSON overrides of ModelConfig, e.g. \'{"d_model": 96}\'')
+    p.set_defaults(handler=cmd_train)
+
+    p = sub.add_parser("export-model", help="export a checkpoint to ONNX")
+    p.add_argument("checkpoint")
+    p.add_argument("--out", default="assets/models/ghostpilot-default.onnx")
+    p.set_defaults(handler=cmd_export_model)
+
+    p = sub.add_parser("eval", help="score the model and baselines on episodes")
+    p.add_argument("episodes", nargs="+")
+    _add_model_args(p)
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--baselines-only", action="store_true")
+    p.set_defaults(handler=cmd_eval)
+
+    p = sub.add_parser("bench", help="measure predictor step latency")
+    p.add_argument("--model", default=None)
+    p.add_argument("--steps", type=int, default=2000)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_bench)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        args = parser.parse_args(["run", *(argv or sys.argv[1:])])
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except GhostpilotError as exc:
+        print(f"ghostpilot: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("ghostpilot: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

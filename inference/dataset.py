@@ -1,0 +1,172 @@
+"""Training data: episode folders -> per-tick arrays -> batches of context windows with their targets.
+
+An episode is cut into active segments at idle gaps longer than IDLE_GAP (the pointer rests, nothing
+happens); a window that starts before its segment is padded with idle ticks at the resting pointer, which is
+exactly what the live session sees after a pause. Targets look ahead from every tick: the next tick's action
+tokens, the next user click within the horizon and the next user key.
+Events marked `"source": "ghostpilot"` are input but never targets: the model does not learn its own actions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from inference import features
+from inference.actions import TICK_HZ, TickEncoder, tick_of
+from inference.episodes import Episode, Event, read_episode
+from inference.features import TickFeaturizer
+
+IDLE_GAP = 3.0  # seconds; at least the click horizon, so no target crosses a gap
+
+
+@dataclass
+class Segment:
+    """Ticks of one active stretch: ids (n, 2+E) int16, cont (n, TICK_CONT) float32, from absolute t0."""
+
+    t0: float
+    ids: np.ndarray
+    cont: np.ndarray
+    ghost: np.ndarray  # (n,) bool: the tick holds events Ghostpilot performed
+
+
+@dataclass
+class EpisodeData:
+    """Everything training needs from one episode, as arrays."""
+
+    name: str
+    width: int
+    height: int
+    segments: list[Segment]
+    click_t: np.ndarray  # user presses: time (s), button token, x, y
+    click_token: np.ndarray
+    click_xy: np.ndarray
+    mem_click_t: np.ndarray  # all presses (memory input): time, token, x, y
+    mem_click_token: np.ndarray
+    mem_click_xy: np.ndarray
+    key_t: np.ndarray  # all key presses: time, token; key_user marks the user's own
+    key_token: np.ndarray
+    key_user: np.ndarray
+    frame_t: np.ndarray  # frames: time (s), prepared global views and crops
+    frame_global: np.ndarray  # (F, GLOBAL_H, GLOBAL_W, 3) uint8
+    frame_crop: np.ndarray  # (F, CROP, CROP, 3) uint8
+
+    @property
+    def n_ticks(self) -> int:
+        return sum(len(s.ids) for s in self.segments)
+
+
+def split_segments(events: Sequence[Event], gap: float = IDLE_GAP) -> list[list[Event]]:
+    segments: list[list[Event]] = []
+    for event in events:
+        if not segments or event["t"] - segments[-1][-1]["t"] > gap:
+            segments.append([])
+        segments[-1].append(event)
+    return segments
+
+
+def encode_segment(events: list[Event], width: int, height: int, start: tuple[float, float] | None) -> Segment:
+    t0 = events[0]["t"]
+    encoder = TickEncoder(width, height, t0, start)
+    featurizer = TickFeaturizer(width, height)
+    rows: list[features.TickRow] = []
+    ghost_ticks: set[int] = set()
+
+    def add(closed: list[tuple[int, ...]]) -> None:
+        for tokens in closed:
+            x, y = encoder.position or (0.0, 0.0)
+            rows.append(featurizer.row(tokens, x, y))
+
+    for event in events:
+        add(encoder.push(event))
+        if event.get("source") == "ghostpilot":
+            ghost_ticks.add(tick_of(event["t"], t0))
+    add(encoder.close_until(encoder.next_tick + 1))
+    ids = np.stack([r.ids for r in rows]).astype(np.int16)
+    cont = np.stack([r.cont for r in rows])
+    ghost = np.zeros(len(rows), dtype=bool)
+    ghost[[t for t in ghost_ticks if t < len(rows)]] = True
+    return Segment(t0, ids, cont, ghost)
+
+
+def _event_arrays(events: Sequence[Event]) -> dict[str, np.ndarray]:
+    from inference.actions import button_token, key_token
+
+    clicks = [e for e in events if e["type"] == "mouse.down"]
+    user_clicks = [e for e in clicks if e.get("source") != "ghostpilot"]
+    keys = [e for e in events if e["type"] == "key.down"]
+
+    def click_arrays(items: list[Event]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return (
+            np.array([e["t"] for e in items], dtype=np.float64),
+            np.array([button_token(e["button"], True) for e in items], dtype=np.int64),
+            np.array([(e["x"], e["y"]) for e in items], dtype=np.float32).reshape(-1, 2),
+        )
+
+    out = dict(zip(("click_t", "click_token", "click_xy"), click_arrays(user_clicks), strict=True))
+    out.update(zip(("mem_click_t", "mem_click_token", "mem_click_xy"), click_arrays(clicks), strict=True))
+    out["key_t"] = np.array([e["t"] for e in keys], dtype=np.float64)
+    out["key_token"] = np.array([key_token(e["key"], True) for e in keys], dtype=np.int64)
+    out["key_user"] = np.array([e.get("source") != "ghostpilot" for e in keys], dtype=bool)
+    return out
+
+
+def _frame_arrays(episode: Episode) -> dict[str, np.ndarray]:
+    times = np.array(episode.frame_times_ms, dtype=np.float64) / 1000
+    globals_, crops = [], []
+    positioned = [e for e in episode.events if "x" in e]
+    event_t = np.array([e["t"] for e in positioned])
+    for t_ms, t in zip(episode.frame_times_ms, times, strict=True):
+        index = int(np.searchsorted(event_t, t, side="right")) - 1
+        x, y = (positioned[index]["x"], positioned[index]["y"]) if index >= 0 else (0.0, 0.0)
+        g, c = features.prepare_frame(episode.load_frame(t_ms), x, y)
+        globals_.append(g)
+        crops.append(c)
+    shape_g, shape_c = (0, features.GLOBAL_H, features.GLOBAL_W, 3), (0, features.CROP, features.CROP, 3)
+    return {
+        "frame_t": times,
+        "frame_global": np.stack(globals_) if globals_ else np.zeros(shape_g, np.uint8),
+        "frame_crop": np.stack(crops) if crops else np.zeros(shape_c, np.uint8),
+    }
+
+
+def load_episode_data(path: Path, use_frames: bool = True) -> EpisodeData:
+    episode = read_episode(path)
+    width, height = episode.meta.screen_width, episode.meta.screen_height
+    segments = []
+    for chunk in split_segments(episode.events):
+        first = next((e for e in chunk if "x" in e), None)
+        start = (float(first["x"]), float(first["y"])) if first else None
+        segments.append(encode_segment(chunk, width, height, start))
+    frames = _frame_arrays(episode) if use_frames and episode.frame_times_ms else _frame_arrays_empty()
+    return EpisodeData(path.name, width, height, segments, **_event_arrays(episode.events), **frames)
+
+
+def _frame_arrays_empty() -> dict[str, np.ndarray]:
+    return {
+        "frame_t": np.zeros(0),
+        "frame_global": np.zeros((0, features.GLOBAL_H, features.GLOBAL_W, 3), np.uint8),
+        "frame_crop": np.zeros((0, features.CROP, features.CROP, 3), np.uint8),
+    }
+
+
+def load_many(paths: Sequence[Path], use_frames: bool, progress: Callable[[int], None] | None = None) -> list[EpisodeData]:
+    data = []
+    for path in paths:
+        data.append(load_episode_data(path, use_frames))
+        if progress:
+            progress(1)
+    return data
+
+
+def active_ticks(segment: Segment) -> np.ndarray:
+    """Ticks worth ending a training window on: something happened at or just before them."""
+    ids = segment.ids
+    active = (ids[:, 0] != features.ZERO_BIN) | (ids[:, 1] != features.ZERO_BIN) | (ids[:, 2] != 0)
+    return np.flatnonzero(active)
+
+
+TICK = 1.0 / TICK_HZ

@@ -1,0 +1,136 @@
+"""Model inputs from the token stream: shared by the live session (runtime) and training (dataset).
+
+numpy only. One `TickFeaturizer` turns each closed tick's tokens into a row of fixed-size arrays; the session
+keeps the last CONTEXT_TICKS rows, the dataset keeps all of them. Long-term memory (clicks and keys that fell
+out of the window) and frames are prepared here too, so training sees exactly what the live model sees.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from inference.actions import (
+    BUTTON_START,
+    DX_START,
+    DY_START,
+    KEY_START,
+    KEYS,
+    MOUSE_BINS,
+    NOOP,
+    SCROLL_START,
+)
+from inference.episodes import BUTTONS
+
+EVENT_SLOTS = 4  # non-mouse tokens kept per tick (more are dropped; > 4 in 33 ms is rare)
+MEMORY_CLICKS = 8  # long-term memory: the last clicks before the window
+MEMORY_KEYS = 16  # and the last key presses before the window
+MEMORY_SLOTS = MEMORY_CLICKS + MEMORY_KEYS
+FRAME_SLOTS = 2  # most recent frames given to the model
+GLOBAL_H, GLOBAL_W = 64, 128  # the whole screen, downscaled (2:1 so the encoder pools evenly)
+CROP = 64  # full-resolution crop around the pointer
+TICK_CONT = 6  # x/W, y/H, left held, right held, middle held, valid
+MEM_CONT = 4  # x/W, y/H, log(1 + age in s), valid
+ZERO_BIN = MOUSE_BINS // 2
+
+
+@dataclass
+class TickRow:
+    """One tick as the model sees it."""
+
+    ids: np.ndarray  # (2 + EVENT_SLOTS,) int64: dx bin, dy bin, event tokens (0 = none)
+    cont: np.ndarray  # (TICK_CONT,) float32
+    clicks: list[tuple[int, float, float]]  # (button token, x, y) of presses in this tick
+    keys: list[int]  # key-down tokens in this tick
+
+
+class TickFeaturizer:
+    """Tracks held buttons and turns (tokens, reconstructed pointer) into TickRows."""
+
+    def __init__(self, width: int, height: int) -> None:
+        self.width, self.height = width, height
+        self.held = np.zeros(len(BUTTONS), dtype=np.float32)
+
+    def row(self, tokens: tuple[int, ...], x: float, y: float, commit: bool = True) -> TickRow:
+        """The row of a tick; commit=False leaves the held-button state as it was (for an open tick)."""
+        held = self.held.copy()
+        ids = np.zeros(2 + EVENT_SLOTS, dtype=np.int64)
+        ids[0] = ids[1] = ZERO_BIN
+        events: list[int] = []
+        clicks: list[tuple[int, float, float]] = []
+        keys: list[int] = []
+        for token in tokens:
+            if DX_START <= token < DY_START:
+                ids[0] = token - DX_START
+            elif DY_START <= token < BUTTON_START:
+                ids[1] = token - DY_START
+            elif token != NOOP:
+                events.append(token)
+                self._track(token, x, y, clicks, keys)
+        ids[2 : 2 + min(len(events), EVENT_SLOTS)] = events[:EVENT_SLOTS]
+        cont = np.array([x / self.width, y / self.height, *self.held, 1.0], dtype=np.float32)
+        if not commit:
+            self.held = held
+        return TickRow(ids, cont, clicks, keys)
+
+    def _track(self, token: int, x: float, y: float, clicks: list, keys: list) -> None:
+        if BUTTON_START <= token < SCROLL_START:
+            button, up = divmod(token - BUTTON_START, 2)
+            self.held[button] = 0.0 if up else 1.0
+            if not up:
+                clicks.append((token, x, y))
+        elif token >= KEY_START and (token - KEY_START) % 2 == 0:
+            keys.append(token)
+
+
+def memory_arrays(
+    clicks: list[tuple[float, int, float, float]],
+    keys: list[tuple[float, int]],
+    now: float,
+    width: int,
+    height: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Long-term memory slots from (t, token, x, y) clicks and (t, token) keys, most recent last.
+
+    Returns ids (MEMORY_SLOTS,) int64 and cont (MEMORY_SLOTS, MEM_CONT) float32; empty slots are zero.
+    """
+    ids = np.zeros(MEMORY_SLOTS, dtype=np.int64)
+    cont = np.zeros((MEMORY_SLOTS, MEM_CONT), dtype=np.float32)
+    for slot, (t, token, x, y) in enumerate(clicks[-MEMORY_CLICKS:]):
+        ids[slot] = token
+        cont[slot] = (x / width, y / height, np.log1p(max(now - t, 0.0)), 1.0)
+    for slot, (t, token) in enumerate(keys[-MEMORY_KEYS:], start=MEMORY_CLICKS):
+        ids[slot] = token
+        cont[slot] = (0.0, 0.0, np.log1p(max(now - t, 0.0)), 1.0)
+    return ids, cont
+
+
+def prepare_frame(frame: np.ndarray, x: float, y: float) -> tuple[np.ndarray, np.ndarray]:
+    """An H x W x 3 uint8 screen -> (global view GLOBAL_H x GLOBAL_W x 3, CROP x CROP x 3 crop at the pointer).
+
+    The crop is at full resolution, padded with black past the screen edge.
+    """
+    from PIL import Image
+
+    height, width = frame.shape[:2]
+    small = np.asarray(Image.fromarray(frame).resize((GLOBAL_W, GLOBAL_H), Image.Resampling.BILINEAR))
+    crop = np.zeros((CROP, CROP, 3), dtype=np.uint8)
+    left, top = int(round(x)) - CROP // 2, int(round(y)) - CROP // 2
+    src_l, src_t = max(left, 0), max(top, 0)
+    src_r, src_b = min(left + CROP, width), min(top + CROP, height)
+    if src_r > src_l and src_b > src_t:
+        crop[src_t - top : src_b - top, src_l - left : src_r - left] = frame[src_t:src_b, src_l:src_r, :3]
+    return small, crop
+
+
+def key_class(token: int) -> int:
+    """Key-down token -> class index of the next-key head (0 = no key)."""
+    return 1 + (token - KEY_START) // 2
+
+
+def key_of_class(index: int) -> str | None:
+    return None if index == 0 else KEYS[index - 1]
+
+
+N_KEY_CLASSES = 1 + len(KEYS)

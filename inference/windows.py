@@ -1,0 +1,114 @@
+"""Context windows: the model's inputs (shared by training and the live session) and training targets."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from inference import features
+from inference.actions import TICK_HZ
+from inference.dataset import EpisodeData, Segment
+
+TICK = 1.0 / TICK_HZ
+INPUT_NAMES = ("tick_ids", "tick_cont", "mem_ids", "mem_cont", "frame_global", "frame_crop", "frame_meta", "screen")
+
+
+def frame_inputs(
+    frame_t: np.ndarray, frame_global: np.ndarray, frame_crop: np.ndarray, window_start: float, now: float
+) -> dict[str, np.ndarray]:
+    """The last FRAME_SLOTS frames captured before `now`, placed at their tick in the window (-1: earlier)."""
+    s = features.FRAME_SLOTS
+    g = np.zeros((s, 3, features.GLOBAL_H, features.GLOBAL_W), np.float32)
+    c = np.zeros((s, 3, features.CROP, features.CROP), np.float32)
+    meta = np.zeros((s, 2), np.float32)
+    meta[:, 0] = -1.0
+    last = int(np.searchsorted(frame_t, now, side="left"))
+    for slot, index in enumerate(range(max(last - s, 0), last)):
+        g[slot] = frame_global[index].transpose(2, 0, 1) / 255.0
+        c[slot] = frame_crop[index].transpose(2, 0, 1) / 255.0
+        meta[slot] = (max(np.floor((frame_t[index] - window_start) * TICK_HZ), -1.0), 1.0)
+    return {"frame_global": g, "frame_crop": c, "frame_meta": meta}
+
+
+def screen_input(width: int, height: int) -> np.ndarray:
+    return np.array([width / 2000.0, height / 2000.0], np.float32)
+
+
+def idle_rows(count: int, x: float, y: float, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rows for ticks in which nothing happened with the pointer resting at (x, y)."""
+    ids = np.zeros((count, 2 + features.EVENT_SLOTS), np.int64)
+    ids[:, :2] = features.ZERO_BIN
+    cont = np.zeros((count, features.TICK_CONT), np.float32)
+    cont[:, 0], cont[:, 1], cont[:, 5] = x / width, y / height, 1.0
+    return ids, cont
+
+
+def _tick_window(seg: Segment, start: int, end: int, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
+    ids = seg.ids[max(start, 0) : end + 1].astype(np.int64)
+    cont = seg.cont[max(start, 0) : end + 1]
+    if start < 0:
+        pad_ids, pad_cont = idle_rows(-start, seg.cont[0, 0] * width, seg.cont[0, 1] * height, width, height)
+        ids, cont = np.concatenate([pad_ids, ids]), np.concatenate([pad_cont, cont])
+    return ids, cont
+
+
+def window_inputs(data: EpisodeData, seg: Segment, end: int, context: int) -> dict[str, np.ndarray]:
+    """Model inputs for the window of `context` ticks ending at tick `end` of `seg` (no batch axis)."""
+    start = end - context + 1
+    ids, cont = _tick_window(seg, start, end, data.width, data.height)
+    window_start, now = seg.t0 + start * TICK, seg.t0 + (end + 1) * TICK
+    n_clicks = int(np.searchsorted(data.mem_click_t, window_start, side="left"))
+    n_keys = int(np.searchsorted(data.key_t, window_start, side="left"))
+    lo_c, lo_k = max(n_clicks - features.MEMORY_CLICKS, 0), max(n_keys - features.MEMORY_KEYS, 0)
+    clicks = [
+        (data.mem_click_t[i], int(data.mem_click_token[i]), *map(float, data.mem_click_xy[i]))
+        for i in range(lo_c, n_clicks)
+    ]
+    keys = [(data.key_t[i], int(data.key_token[i])) for i in range(lo_k, n_keys)]
+    mem_ids, mem_cont = features.memory_arrays(clicks, keys, now, data.width, data.height)
+    inputs = {"tick_ids": ids, "tick_cont": cont, "mem_ids": mem_ids, "mem_cont": mem_cont}
+    inputs.update(frame_inputs(data.frame_t, data.frame_global, data.frame_crop, window_start, now))
+    inputs["screen"] = screen_input(data.width, data.height)
+    return inputs
+
+
+def window_targets(
+    data: EpisodeData, seg: Segment, end: int, context: int, click_horizon: int, key_horizon: int
+) -> dict[str, np.ndarray]:
+    """What the model should predict at each of the window's ticks (mask = 0 where unknown)."""
+    ticks = np.arange(end - context + 1, end + 1)  # (T,) tick index in the segment
+    real = ticks >= 0
+    n = len(seg.ids)
+    nxt = np.clip(ticks + 1, 0, n - 1)
+    action_mask = real & (ticks + 1 < n) & ~seg.ghost[nxt]
+    tick_end = seg.t0 + (ticks + 1) * TICK
+    scale = float(max(data.width, data.height))
+    pos = seg.cont[np.clip(ticks, 0, n - 1), :2] * np.array([data.width, data.height], np.float32)
+
+    ci = np.searchsorted(data.click_t, tick_end, side="left")
+    has_click = ci < len(data.click_t)
+    ci = np.minimum(ci, max(len(data.click_t) - 1, 0))
+    dt = (data.click_t[ci] - tick_end) if len(data.click_t) else np.full(len(ticks), np.inf)
+    click_mask = real & has_click & (dt < click_horizon * TICK)
+    click_xy = data.click_xy[ci] if len(data.click_t) else np.zeros((len(ticks), 2), np.float32)
+
+    ki = np.searchsorted(data.key_t, tick_end, side="left")
+    user_keys = data.key_user
+    key_class = np.zeros(len(ticks), np.int64)
+    if len(data.key_t):
+        ki_c = np.minimum(ki, len(data.key_t) - 1)
+        ok = (ki < len(data.key_t)) & ((data.key_t[ki_c] - tick_end) < key_horizon * TICK) & user_keys[ki_c]
+        key_class = np.where(ok, 1 + (data.key_token[ki_c] - features.KEY_START) // 2, 0)
+    return {
+        "next_dx": seg.ids[nxt, 0].astype(np.int64),
+        "next_dy": seg.ids[nxt, 1].astype(np.int64),
+        "next_event": seg.ids[nxt, 2].astype(np.int64),
+        "action_mask": action_mask.astype(np.float32),
+        "click_offset": ((click_xy - pos) / scale).astype(np.float32),
+        "click_mask": click_mask.astype(np.float32),
+        "click_soon": click_mask.astype(np.float32),
+        "click_ticks": np.where(click_mask, np.floor(np.maximum(dt, 0) / TICK) + 1, 1).astype(np.float32),
+        "click_button": ((data.click_token[ci] - features.BUTTON_START) // 2 if len(data.click_t) else np.zeros(len(ticks))).astype(np.int64),
+        "key_class": key_class.astype(np.int64),
+        "key_mask": real.astype(np.float32),
+        "scale_px": np.full(len(ticks), scale, np.float32),
+    }
