@@ -25,7 +25,9 @@ def scripted_stream(seconds: float, seed: int = 0, width: int = 1920, height: in
         duration = 0.3 + 0.15 * np.log2(1 + np.hypot(tx - x, ty - y) / 30)
         for s in np.linspace(0, 1, max(int(duration * 60), 2))[1:]:
             blend = 10 * s**3 - 15 * s**4 + 6 * s**5
-            events.append({"t": t + s * duration, "type": "mouse.move", "x": x + (tx - x) * blend, "y": y + (ty - y) * blend})
+            events.append(
+                {"t": t + s * duration, "type": "mouse.move", "x": x + (tx - x) * blend, "y": y + (ty - y) * blend}
+            )
         t, x, y = t + duration, tx, ty
         events.append({"t": t + 0.05, "type": "mouse.down", "x": x, "y": y, "button": "left"})
         events.append({"t": t + 0.13, "type": "mouse.up", "x": x, "y": y, "button": "left"})
@@ -49,7 +51,11 @@ def time_steps(predictor: Any, events: list[Event], steps: int) -> dict[str, flo
         session.suggest(event["t"])
         durations.append(time.perf_counter() - started)
     d = np.array(durations[50:]) * 1000  # the first steps warm caches up
-    return {"median_ms": round(float(np.median(d)), 3), "p95_ms": round(float(np.percentile(d, 95)), 3), "steps": len(d)}
+    return {
+        "median_ms": round(float(np.median(d)), 3),
+        "p95_ms": round(float(np.percentile(d, 95)), 3),
+        "steps": len(d),
+    }
 
 
 def run_bench(model: str | None = None, steps: int = 2000) -> dict[str, Any]:

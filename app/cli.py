@@ -137,7 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--eval-every", type=int, default=250)
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--no-frames", action="store_true", help="a pointer-only model")
-    p.add_argument("--model-config", help='JSON overrides of ModelConfig, e.g. \'{"d_model": 96}\'')
+    p.add_argument("--model-config", help="JSON overrides of ModelConfig, e.g. '{\"d_model\": 96}'")
     p.set_defaults(handler=cmd_train)
 
     p = sub.add_parser("export-model", help="export a checkpoint to ONNX")

@@ -36,8 +36,8 @@ velocity profile is well sampled, and inter-key intervals of fast typists (~80 m
 apart. 60 Hz would double the tokens for no gain in what a ghost can show."""
 
 MOUSE_BINS = 49  # per axis, odd so that bin 24 is exactly "no motion"
-MOUSE_MU = 255.0  # mu-law compression: bin edges grow exponentially with |displacement|
-MOUSE_MAX = 0.5  # largest representable |displacement| per tick, as a fraction of the screen side
+MOUSE_MU = 1023.0  # mu-law compression: bin edges grow exponentially with |displacement|
+MOUSE_MAX = 1.0  # largest |displacement| per tick, in screen sides (a jump across the screen)
 MAX_SCROLL_PER_TICK = 8
 
 KEYS: tuple[str, ...] = PRINTABLE_ASCII + NAMED_KEYS + ("other",)
@@ -247,7 +247,6 @@ def decode(tokens: Tokens, width: int, height: int) -> list[Event]:
 def decode_tick(tick_tokens: Iterable[int], pointer: _Pointer, t: float) -> list[Event]:
     events: list[Event] = []
     pending_dx: int | None = None
-    scroll = [0, 0]
     for token in tick_tokens:
         if DX_START <= token < DY_START:
             pending_dx = token - DX_START
@@ -260,10 +259,11 @@ def decode_tick(tick_tokens: Iterable[int], pointer: _Pointer, t: float) -> list
             events.append({"t": t, "type": kind, "x": pointer.x, "y": pointer.y, "button": BUTTONS[button]})
         elif SCROLL_START <= token < KEY_START:
             sx, sy = SCROLL_DIRECTIONS[token - SCROLL_START]
-            if events and events[-1]["type"] == "mouse.scroll" and (events[-1]["dx"], events[-1]["dy"]) == tuple(scroll):
-                events.pop()
-            scroll = [scroll[0] + sx, scroll[1] + sy]
-            events.append({"t": t, "type": "mouse.scroll", "x": pointer.x, "y": pointer.y, "dx": scroll[0], "dy": scroll[1]})
+            if events and events[-1]["type"] == "mouse.scroll":  # a run of scroll tokens is one event
+                events[-1]["dx"] += sx
+                events[-1]["dy"] += sy
+            else:
+                events.append({"t": t, "type": "mouse.scroll", "x": pointer.x, "y": pointer.y, "dx": sx, "dy": sy})
         elif KEY_START <= token < VOCAB_SIZE:
             key, up = divmod(token - KEY_START, 2)
             events.append({"t": t, "type": "key.up" if up else "key.down", "key": KEYS[key]})

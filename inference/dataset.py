@@ -121,7 +121,8 @@ def _frame_arrays(episode: Episode) -> dict[str, np.ndarray]:
     event_t = np.array([e["t"] for e in positioned])
     for t_ms, t in zip(episode.frame_times_ms, times, strict=True):
         index = int(np.searchsorted(event_t, t, side="right")) - 1
-        x, y = (positioned[index]["x"], positioned[index]["y"]) if index >= 0 else (0.0, 0.0)
+        unknown = (episode.meta.screen_width / 2, episode.meta.screen_height / 2)  # as the live session does
+        x, y = (positioned[index]["x"], positioned[index]["y"]) if index >= 0 else unknown
         g, c = features.prepare_frame(episode.load_frame(t_ms), x, y)
         globals_.append(g)
         crops.append(c)
@@ -153,7 +154,9 @@ def _frame_arrays_empty() -> dict[str, np.ndarray]:
     }
 
 
-def load_many(paths: Sequence[Path], use_frames: bool, progress: Callable[[int], None] | None = None) -> list[EpisodeData]:
+def load_many(
+    paths: Sequence[Path], use_frames: bool, progress: Callable[[int], None] | None = None
+) -> list[EpisodeData]:
     data = []
     for path in paths:
         data.append(load_episode_data(path, use_frames))

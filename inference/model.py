@@ -86,7 +86,7 @@ class Block(nn.Module):
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
         d = config.d_model
-        self.n_head = config.n_head
+        self.n_head, self.head_dim = config.n_head, config.d_model // config.n_head
         self.ln1, self.ln2 = nn.LayerNorm(d), nn.LayerNorm(d)
         self.qkv, self.proj = nn.Linear(d, 3 * d), nn.Linear(d, d)
         self.mlp = nn.Sequential(nn.Linear(d, 4 * d), nn.GELU(), nn.Linear(4 * d, d))
@@ -94,9 +94,9 @@ class Block(nn.Module):
 
     def forward(self, x: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
         b, n, d = x.shape  # (B, L, C)
-        q, k, v = self.qkv(self.ln1(x)).split(d, dim=2)
-        q, k, v = (z.reshape(b, n, self.n_head, d // self.n_head).transpose(1, 2) for z in (q, k, v))  # (B, H, L, c)
-        att = (q @ k.transpose(-2, -1)) / math.sqrt(d // self.n_head) + bias  # (B, H, L, L)
+        q, k, v = self.qkv(self.ln1(x)).chunk(3, dim=2)
+        q, k, v = (z.reshape(b, n, self.n_head, self.head_dim).transpose(1, 2) for z in (q, k, v))  # (B, H, L, c)
+        att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(self.head_dim)) + bias  # (B, H, L, L)
         y = (att.softmax(dim=-1) @ v).transpose(1, 2).reshape(b, n, d)  # (B, L, C)
         x = x + self.drop(self.proj(y))
         return x + self.drop(self.mlp(self.ln2(x)))
@@ -183,7 +183,7 @@ class ForwardDynamicsModel(nn.Module):
         return torch.where(allowed, zero, torch.full_like(zero, -1e9))[:, None]
 
     def _heads(self, h: torch.Tensor) -> dict[str, torch.Tensor]:
-        c, k, bins = self.config, self.config.n_hypotheses, self.config.mouse_bins
+        k, bins = self.config.n_hypotheses, self.config.mouse_bins
         act = self.action_head(h)  # (B, T, 2*bins + V)
         click = self.click_head(h)  # (B, T, 2 + 3k + 6)
         b, t = h.shape[:2]

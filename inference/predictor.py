@@ -55,5 +55,4 @@ class PredictorSession(Protocol):
 class Predictor(Protocol):
     name: str
 
-    def new_session(self, screen_width: int, screen_height: int, goal: str | None = None) -> PredictorSession:
-        ...
+    def new_session(self, screen_width: int, screen_height: int, goal: str | None = None) -> PredictorSession: ...

@@ -112,8 +112,8 @@ class ModelSession:
         scale = float(max(self.width, self.height))
         found = pointer_suggestions(out, model_xy, self.pointer, t, now, scale, (self.width, self.height))
         found.append(key_suggestion(out, inputs, t, self._rollout, min_confidence))
-        found = [s for s in found if s is not None and s.confidence >= min_confidence]
-        return sorted(found, key=lambda s: -s.confidence)
+        shown = [s for s in found if s is not None and s.confidence >= min_confidence]
+        return sorted(shown, key=lambda s: -s.confidence)
 
     def _rollout(self, inputs: dict[str, np.ndarray], key: str) -> tuple[dict[str, np.ndarray], dict]:
         """Append a typed key (down, up, idle) to the window as the user would, and run the model again."""

@@ -74,7 +74,9 @@ def pointer_suggestions(
     primary = place(out["click_offset"])
     details = {"p_click": p_soon, "p_within_30px": p_correct, "seconds_to_click": duration}
     found: list[Suggestion | None] = [
-        Suggestion("pointer", _click_events(pointer, primary, t, duration, button), p_soon * p_correct, primary, details)
+        Suggestion(
+            "pointer", _click_events(pointer, primary, t, duration, button), p_soon * p_correct, primary, details
+        )
     ]
     hyp_p = _softmax(out["hyp_logits"])
     taken = [primary]

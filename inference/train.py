@@ -81,7 +81,9 @@ def make_batch(sampler: WindowSampler, size: int, model_config: Any, torch: Any)
         data, seg, end = sampler.draw()
         inputs.append(window_inputs(data, seg, end, model_config.context_ticks))
         targets.append(
-            window_targets(data, seg, end, model_config.context_ticks, model_config.click_horizon, model_config.key_horizon)
+            window_targets(
+                data, seg, end, model_config.context_ticks, model_config.click_horizon, model_config.key_horizon
+            )
         )
 
     def stack(items: list[dict]) -> dict:

@@ -107,7 +107,9 @@ def window_targets(
         "click_mask": click_mask.astype(np.float32),
         "click_soon": click_mask.astype(np.float32),
         "click_ticks": np.where(click_mask, np.floor(np.maximum(dt, 0) / TICK) + 1, 1).astype(np.float32),
-        "click_button": ((data.click_token[ci] - features.BUTTON_START) // 2 if len(data.click_t) else np.zeros(len(ticks))).astype(np.int64),
+        "click_button": (
+            (data.click_token[ci] - features.BUTTON_START) // 2 if len(data.click_t) else np.zeros(len(ticks))
+        ).astype(np.int64),
         "key_class": key_class.astype(np.int64),
         "key_mask": real.astype(np.float32),
         "scale_px": np.full(len(ticks), scale, np.float32),
