@@ -12,11 +12,13 @@ from inference.predictor import PREDICTOR_API_VERSION, Predictor, PredictorSessi
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from inference.runtime import OnnxPredictor
+
 __all__ = ["PREDICTOR_API_VERSION", "Predictor", "PredictorSession", "Suggestion", "load_predictor"]
 __version__ = "0.1.0"
 
 
-def load_predictor(path: str | Path | None = None, device: str = "auto") -> Predictor:
+def load_predictor(path: str | Path | None = None, device: str = "auto") -> OnnxPredictor:
     """The shipped default model, or the ONNX model at `path`, on CUDA when available else CPU."""
     from inference.runtime import OnnxPredictor
 
