@@ -23,9 +23,7 @@ def _progress_bar(total: int | None, desc: str) -> Any:
 def cmd_import_balabit(args: argparse.Namespace) -> int:
     from inference.balabit import import_balabit
 
-    src = Path(args.src_dir)
-    total = sum(1 for _ in src.glob("user*/session_*")) if src.is_dir() else None
-    with _progress_bar(total, "import") as bar:
+    with _progress_bar(None, "rows") as bar:
         written = import_balabit(src, Path(args.out_dir), progress=bar.update)
     print(f"wrote {len(written)} episodes to {args.out_dir}")
     return 0
@@ -77,7 +75,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
         model = load_predictor(args.model, device=args.device)
         predictors = {f"model:{model.name}": model, **predictors}
-    with _progress_bar(len(episodes) * len(predictors), "eval") as bar:
+    with _progress_bar(len(episodes), "eval") as bar:
         reports = evaluate_many(predictors, episodes, progress=bar.update)
     print(json.dumps(report_to_json(reports), indent=2) if args.json else format_report(reports))
     return 0

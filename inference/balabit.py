@@ -131,13 +131,16 @@ def import_session(csv_path: Path, out_dir: Path, progress: Callable[[int], None
         source="balabit",
         extra={"user": user, "session": session.removeprefix("session_")},
     )
-    final = Path(out_dir) / f"{user_dir}-{session}"
-    partial = Path(out_dir) / f".{final.name}.partial"
+    final = Path(out_dir) / user_dir / session  # one folder per user: `ghostpilot train` weighs folders equally
+    partial = final.parent / f".{session}.partial"
+    partial.parent.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(partial, ignore_errors=True)
     try:
         write_episode(partial, meta, read_balabit_csv(csv_path, progress))
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
+        if not any(partial.parent.iterdir()):
+            partial.parent.rmdir()
         raise
     if final.exists():
         shutil.rmtree(final)
