@@ -24,7 +24,7 @@ def cmd_import_balabit(args: argparse.Namespace) -> int:
     from inference.balabit import import_balabit
 
     with _progress_bar(None, "rows") as bar:
-        written = import_balabit(src, Path(args.out_dir), progress=bar.update)
+        written = import_balabit(Path(args.src_dir), Path(args.out_dir), progress=bar.update)
     print(f"wrote {len(written)} episodes to {args.out_dir}")
     return 0
 
@@ -50,7 +50,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         steps=args.steps, batch_size=args.batch_size, lr=args.lr, seed=args.seed, out_dir=args.out,
         eval_every=args.eval_every, model=overrides, threads=args.threads,
     )  # fmt: skip
-    best = train(args.episodes, args.val or [], cfg, log=lambda line: print(line, file=sys.stderr))
+    from tqdm import tqdm
+
+    best = train(args.episodes, args.val or [], cfg, log=lambda line: tqdm.write(line, file=sys.stderr))
     print(f"best checkpoint: {best}")
     return 0
 

@@ -121,13 +121,13 @@ def generate_episodes(
     with_frames: bool = True,
     progress: Callable[[int], None] | None = None,
 ) -> list[Path]:
-    """Episodes for seeds seed .. seed+count-1; `progress(n)` is called after each with n done so far."""
+    """Episodes for seeds seed .. seed+count-1; `progress(n)` is called with 1 after each (tqdm.update)."""
     params = load_motor_params()
     paths = []
     for index in range(count):
         paths.append(generate_episode(out_dir, seed + index, with_frames, params=params))
         if progress is not None:
-            progress(index + 1)
+            progress(1)
     return paths
 
 
