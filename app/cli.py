@@ -68,7 +68,8 @@ def cmd_export_model(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     from inference.baselines import ConstantVelocityPredictor, StayPredictor
     from inference.episodes import find_episodes
-    from inference.evaluate import evaluate_many, format_report, report_to_json
+    from inference.evaluate import evaluate_many
+    from inference.report import format_report, report_to_json
 
     episodes = find_episodes(args.episodes)
     predictors: dict[str, Any] = {"stay": StayPredictor(), "constant-velocity": ConstantVelocityPredictor()}

@@ -175,7 +175,7 @@ def iter_events(path: Path) -> Iterator[Event]:
         raise EpisodeError(f"{path}: cannot read ({exc.strerror})") from None
 
 
-def _frame_times(frames_dir: Path) -> list[int]:
+def list_frame_times(frames_dir: Path) -> list[int]:
     if not frames_dir.is_dir():
         return []
     times = []
@@ -204,7 +204,7 @@ def read_episode(path: str | os.PathLike[str]) -> Episode:
     if not events_path.exists():
         raise EpisodeError(f"{events_path}: missing")
     events = list(iter_events(events_path))
-    return Episode(folder, meta, events, _frame_times(folder / "frames"))
+    return Episode(folder, meta, events, list_frame_times(folder / "frames"))
 
 
 def write_episode(

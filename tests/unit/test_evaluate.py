@@ -15,11 +15,10 @@ from inference.evaluate import (
     evaluate,
     evaluate_many,
     find_movements,
-    format_report,
     keystrokes_used,
-    report_to_json,
 )
 from inference.predictor import DEFAULT_MIN_CONFIDENCE, Suggestion
+from inference.report import format_report, report_to_json
 
 META = EpisodeMeta(screen_width=1920, screen_height=1080, extra={"user": "42"})
 
