@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -53,7 +54,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     best = train(args.episodes, args.val or [], cfg, log=lambda line: tqdm.write(line, file=sys.stderr))
-    print(f"best checkpoint: {best}")
+    if os.environ.get("RANK", "0") == "0":
+        print(f"best checkpoint: {best}")
     return 0
 
 
