@@ -181,12 +181,6 @@ class TickEncoder:
         tokens = tuple(_encode_tick(self._pending, pointer)) or (NOOP,)
         return tokens, (None if self.pointer is None else (pointer.x, pointer.y))
 
-    def fast_forward(self, tick: int) -> tuple[int, ...] | None:
-        """Skip to `tick` after a long idle gap: closes the open tick (returned) and jumps over empty ones."""
-        closed = self._close() if self._pending else None
-        self.next_tick = max(self.next_tick, tick)
-        return closed
-
     @property
     def position(self) -> tuple[float, float] | None:
         """The pointer as the decoder reconstructs it after the last closed tick."""

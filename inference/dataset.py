@@ -72,6 +72,8 @@ def encode_segment(events: list[Event], width: int, height: int, start: tuple[fl
     t0 = events[0]["t"]
     encoder = TickEncoder(width, height, t0, start)
     featurizer = TickFeaturizer(width, height)
+    if start is not None:
+        featurizer.set_idle(*start)
     rows: list[features.TickRow] = []
     ghost_ticks: set[int] = set()
 
@@ -138,10 +140,11 @@ def load_episode_data(path: Path, use_frames: bool = True) -> EpisodeData:
     episode = read_episode(path)
     width, height = episode.meta.screen_width, episode.meta.screen_height
     segments = []
+    start: tuple[float, float] | None = None  # where the pointer rests when a segment begins (as the session)
     for chunk in split_segments(episode.events):
-        first = next((e for e in chunk if "x" in e), None)
-        start = (float(first["x"]), float(first["y"])) if first else None
         segments.append(encode_segment(chunk, width, height, start))
+        last = next((e for e in reversed(chunk) if "x" in e), None)
+        start = (float(last["x"]), float(last["y"])) if last else start
     frames = _frame_arrays(episode) if use_frames and episode.frame_times_ms else _frame_arrays_empty()
     return EpisodeData(path.name, width, height, segments, **_event_arrays(episode.events), **frames)
 

@@ -30,7 +30,10 @@ MEMORY_SLOTS = MEMORY_CLICKS + MEMORY_KEYS
 FRAME_SLOTS = 2  # most recent frames given to the model
 GLOBAL_H, GLOBAL_W = 64, 128  # the whole screen, downscaled (2:1 so the encoder pools evenly)
 CROP = 64  # full-resolution crop around the pointer
-TICK_CONT = 6  # x/W, y/H, left held, right held, middle held, valid
+TICK_CONT = 12  # x/W, y/H, 3 held buttons, valid, velocity (2), displacement since onset (2), since onset, rest
+REST_TICKS = 8  # a movement starts after this many ticks without motion (0.27 s: the eval's 0.25 s rest)
+REST_CAP = 30  # rest length saturates here (1 s): after that every idle tick looks the same
+ONSET_CAP = 90  # time since onset saturates at 3 s
 MEM_CONT = 4  # x/W, y/H, log(1 + age in s), valid
 ZERO_BIN = MOUSE_BINS // 2
 
@@ -46,15 +49,27 @@ class TickRow:
 
 
 class TickFeaturizer:
-    """Tracks held buttons and turns (tokens, reconstructed pointer) into TickRows."""
+    """Turns (tokens, reconstructed pointer) into TickRows, tracking held buttons and pointer kinematics.
+
+    Kinematics are given explicitly (velocity, displacement and time since the movement's onset, rest length)
+    because where a pointing movement ends is mostly a function of them; a small model learns faster with them.
+    """
 
     def __init__(self, width: int, height: int) -> None:
-        self.width, self.height = width, height
+        self.width, self.height, self.scale = width, height, float(max(width, height))
         self.held = np.zeros(len(BUTTONS), dtype=np.float32)
+        self.prev: tuple[float, float] | None = None
+        self.onset = (0.0, 0.0)
+        self.rest, self.since_onset = REST_CAP, 0
+
+    def set_idle(self, x: float, y: float) -> None:
+        """The state after a long rest at (x, y), as at the start of a training segment."""
+        self.prev, self.onset = (x, y), (x, y)
+        self.rest, self.since_onset = REST_CAP, 0
 
     def row(self, tokens: tuple[int, ...], x: float, y: float, commit: bool = True) -> TickRow:
-        """The row of a tick; commit=False leaves the held-button state as it was (for an open tick)."""
-        held = self.held.copy()
+        """The row of a tick; commit=False leaves the state as it was (for a tick still open)."""
+        saved = (self.held.copy(), self.prev, self.onset, self.rest, self.since_onset)
         ids = np.zeros(2 + EVENT_SLOTS, dtype=np.int64)
         ids[0] = ids[1] = ZERO_BIN
         events: list[int] = []
@@ -69,10 +84,31 @@ class TickFeaturizer:
                 events.append(token)
                 self._track(token, x, y, clicks, keys)
         ids[2 : 2 + min(len(events), EVENT_SLOTS)] = events[:EVENT_SLOTS]
-        cont = np.array([x / self.width, y / self.height, *self.held, 1.0], dtype=np.float32)
+        kinematics = self._kinematics(ids[0] != ZERO_BIN or ids[1] != ZERO_BIN, x, y)
+        cont = np.array([x / self.width, y / self.height, *self.held, 1.0, *kinematics], dtype=np.float32)
         if not commit:
-            self.held = held
+            self.held, self.prev, self.onset, self.rest, self.since_onset = saved
         return TickRow(ids, cont, clicks, keys)
+
+    def _kinematics(self, moved: bool, x: float, y: float) -> tuple[float, ...]:
+        prev = self.prev if self.prev is not None else (x, y)
+        if moved:
+            if self.rest >= REST_TICKS:
+                self.onset, self.since_onset = prev, 0
+            self.rest = 0
+        else:
+            self.rest = min(self.rest + 1, REST_CAP)
+        if self.rest >= REST_TICKS:
+            self.onset, self.since_onset = (x, y), 0
+        else:
+            self.since_onset = min(self.since_onset + 1, ONSET_CAP)
+        self.prev = (x, y)
+        s = self.scale
+        return (
+            (x - prev[0]) / s * 10, (y - prev[1]) / s * 10,  # per tick, ~1 at 5,800 px/s on 1920 px
+            (x - self.onset[0]) / s * 5, (y - self.onset[1]) / s * 5,
+            self.since_onset / ONSET_CAP, self.rest / REST_CAP,
+        )  # fmt: skip
 
     def _track(self, token: int, x: float, y: float, clicks: list, keys: list) -> None:
         if BUTTON_START <= token < SCROLL_START:
@@ -82,6 +118,13 @@ class TickFeaturizer:
                 clicks.append((token, x, y))
         elif token >= KEY_START and (token - KEY_START) % 2 == 0:
             keys.append(token)
+
+
+def idle_cont(x: float, y: float, width: int, height: int) -> np.ndarray:
+    """The continuous features of a tick long into a rest at (x, y) with no button held."""
+    cont = np.zeros(TICK_CONT, dtype=np.float32)
+    cont[0], cont[1], cont[5], cont[11] = x / width, y / height, 1.0, 1.0
+    return cont
 
 
 def memory_arrays(

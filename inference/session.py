@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 
 from inference import features
-from inference.actions import NOOP, TICK_HZ, TickEncoder, button_token, key_token, tick_of
+from inference.actions import TICK_HZ, TickEncoder, button_token, key_token, tick_of
+from inference.dataset import IDLE_GAP
 from inference.episodes import BUTTONS, Event
 from inference.predictor import DEFAULT_MIN_CONFIDENCE, Suggestion
 from inference.suggestions import key_suggestion, pointer_suggestions
@@ -40,9 +41,10 @@ class ModelSession:
     # ----- observing -----
     def observe_event(self, event: Event) -> None:
         t = float(event["t"])
-        if self.encoder is None:
-            self.encoder = TickEncoder(self.width, self.height, t0=t)
-        self._advance(tick_of(t, self.encoder.t0))
+        if self.encoder is None or t - self.last_t > IDLE_GAP:
+            self._start_segment(t)
+        assert self.encoder is not None
+        self._append(self.encoder.close_until(tick_of(t, self.encoder.t0)))
         self._append(self.encoder.push(event))
         self.last_t = max(self.last_t, t)
         if "x" in event:
@@ -59,29 +61,28 @@ class ModelSession:
         small, crop = features.prepare_frame(np.ascontiguousarray(frame[..., :3]), x, y)
         self.frames.append((t, small, crop))
 
-    def _advance(self, tick: int) -> None:
-        """Close ticks up to `tick`; a gap longer than the context becomes a window of idle ticks."""
-        assert self.encoder is not None
-        if tick - self.encoder.next_tick > self.context + 1:
-            closed = self.encoder.fast_forward(tick - self.context)
-            self._append([closed] if closed else [])
-            x, y = self.encoder.position or (0.0, 0.0)
-            self._append([(NOOP,)] * self.context)
-            assert self.encoder.position == (x, y)
-        self._append(self.encoder.close_until(tick))
+    def _start_segment(self, t: float) -> None:
+        """After an idle gap, start a fresh tick grid at t, as training cuts episodes into segments."""
+        self.encoder = TickEncoder(self.width, self.height, t0=t, start=self.pointer)
+        self.featurizer = features.TickFeaturizer(self.width, self.height)
+        if self.pointer is not None:
+            self.featurizer.set_idle(*self.pointer)
+        self.rows.clear()
 
     def _append(self, closed: list[tuple[int, ...]]) -> None:
         assert self.encoder is not None
         x, y = self.encoder.position or (0.0, 0.0)
-        for tokens in closed[-self.context :]:
+        for tokens in closed:
             self.rows.append(self.featurizer.row(tokens, x, y))
 
     # ----- predicting -----
     def model_inputs(self, t: float) -> tuple[dict[str, np.ndarray], float, tuple[float, float]]:
         """Inputs for the window ending with the tick that holds t; also that tick's end and the pointer."""
+        if self.encoder is None or t - self.last_t > IDLE_GAP:
+            self._start_segment(max(t, self.last_t))
         assert self.encoder is not None
         now_tick = tick_of(max(t, self.last_t), self.encoder.t0)
-        self._advance(now_tick)
+        self._append(self.encoder.close_until(now_tick))
         tokens, position = self.encoder.peek()
         x, y = position or (0.0, 0.0)
         rows = [*list(self.rows)[-(self.context - 1) :], self.featurizer.row(tokens, x, y, commit=False)]

@@ -37,8 +37,7 @@ def idle_rows(count: int, x: float, y: float, width: int, height: int) -> tuple[
     """Rows for ticks in which nothing happened with the pointer resting at (x, y)."""
     ids = np.zeros((count, 2 + features.EVENT_SLOTS), np.int64)
     ids[:, :2] = features.ZERO_BIN
-    cont = np.zeros((count, features.TICK_CONT), np.float32)
-    cont[:, 0], cont[:, 1], cont[:, 5] = x / width, y / height, 1.0
+    cont = np.tile(features.idle_cont(x, y, width, height), (count, 1))
     return ids, cont
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -15,12 +16,24 @@ from inference.windows import window_inputs
 from tests.conftest import scripted_episode
 
 
-@pytest.mark.parametrize("end", [5, 40, 200, 450])
-def test_session_inputs_equal_training_windows(tmp_path: Path, tiny_onnx: Path, end: int) -> None:
+def _with_idle_gap(folder: Path, at: float, gap: float) -> None:
+    """Shift every event after `at` by `gap` seconds: the user paused."""
+    lines = (folder / "events.jsonl").read_text().splitlines()
+    shifted = []
+    for line in lines:
+        event = json.loads(line)
+        event["t"] = event["t"] + gap if event["t"] > at else event["t"]
+        shifted.append(json.dumps(event))
+    (folder / "events.jsonl").write_text("\n".join(shifted) + "\n")
+
+
+@pytest.mark.parametrize(("segment", "end"), [(0, 5), (0, 40), (0, 200), (1, 3), (1, 70), (1, 150)])
+def test_session_inputs_equal_training_windows(tmp_path: Path, tiny_onnx: Path, segment: int, end: int) -> None:
     folder = scripted_episode(tmp_path / "ep", seconds=20)
+    _with_idle_gap(folder, at=9.0, gap=5.0)
     data = load_episode_data(folder)
-    assert len(data.segments) == 1
-    seg = data.segments[0]
+    assert len(data.segments) == 2
+    seg = data.segments[segment]
     predictor = load_predictor(tiny_onnx, device="cpu")
     context = predictor.config["context_ticks"]
     expected = window_inputs(data, seg, end, context)
