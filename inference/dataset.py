@@ -31,6 +31,8 @@ class Segment:
     ids: np.ndarray
     cont: np.ndarray
     ghost: np.ndarray  # (n,) bool: the tick holds events Ghostpilot performed
+    end_tick: np.ndarray | None = None  # (n,) the tick where the movement under way at each tick ends (-1: none)
+    end_press: np.ndarray | None = None  # (n,) index of the user press that ends it (-1: it ends in a rest)
 
 
 @dataclass
@@ -94,6 +96,30 @@ def encode_segment(events: list[Event], width: int, height: int, start: tuple[fl
     return Segment(t0, ids, cont, ghost)
 
 
+def movement_ends(seg: Segment, click_t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For every tick i, the first later tick j where the pointer's current movement ends: a user press in
+    tick j, or tick j is followed by REST_TICKS ticks without motion (the segment's end counts as rest).
+
+    This is what a ghost shows (where the pointer will stop, and whether it clicks there) and what the
+    endpoint metric scores: a movement that ends in a press has no rest of 0.25 s inside it.
+    """
+    n = len(seg.ids)
+    moving = (seg.ids[:, 0] != features.ZERO_BIN) | (seg.ids[:, 1] != features.ZERO_BIN)
+    padded = np.concatenate([[0], np.cumsum(np.concatenate([moving, np.zeros(features.REST_TICKS, bool)]))])
+    ticks = np.arange(n)
+    is_end = (padded[ticks + 1 + features.REST_TICKS] - padded[ticks + 1]) == 0
+    press_tick = np.floor((click_t - seg.t0) * TICK_HZ + 1e-6).astype(np.int64)
+    inside = np.flatnonzero((press_tick >= 0) & (press_tick < n))
+    press_at = np.full(n, -1, np.int64)
+    press_at[press_tick[inside][::-1]] = inside[::-1]  # the first press of a tick wins
+    is_end |= press_at >= 0
+    ends = np.flatnonzero(is_end)  # never empty: the segment's last tick is followed by rest
+    nxt = np.searchsorted(ends, ticks, side="right")
+    end_tick = np.where(nxt < len(ends), ends[np.minimum(nxt, len(ends) - 1)], -1)
+    end_press = np.where(end_tick >= 0, press_at[np.maximum(end_tick, 0)], -1)
+    return end_tick.astype(np.int64), end_press
+
+
 def _event_arrays(events: Sequence[Event]) -> dict[str, np.ndarray]:
     from inference.actions import button_token, key_token
 
@@ -146,7 +172,10 @@ def load_episode_data(path: Path, use_frames: bool = True) -> EpisodeData:
         last = next((e for e in reversed(chunk) if "x" in e), None)
         start = (float(last["x"]), float(last["y"])) if last else start
     frames = _frame_arrays(episode) if use_frames and episode.frame_times_ms else _frame_arrays_empty()
-    return EpisodeData(path.name, width, height, segments, **_event_arrays(episode.events), **frames)
+    data = EpisodeData(path.name, width, height, segments, **_event_arrays(episode.events), **frames)
+    for seg in segments:
+        seg.end_tick, seg.end_press = movement_ends(seg, data.click_t)
+    return data
 
 
 def _frame_arrays_empty() -> dict[str, np.ndarray]:

@@ -9,9 +9,10 @@ i + 0.5. A token attends to tokens whose time is not later than its own, so fram
 interleaved in time without being interleaved in memory, and training can supervise all T ticks at once.
 
 Heads read each tick token and predict the future from there: the next tick's action tokens (dx bin, dy bin,
-first event token), the next click directly (its point, as an offset from the pointer, with alternatives,
-when, which button, and whether a click comes at all), a self-assessed "will the point be within 30 px",
-and the next key. Predicting the click point at every tick is what makes ghost trajectories land (FDM-1).
+first event token), where the pointer's current movement ends (its point, as an offset from the pointer, with
+alternatives; when; whether it ends in a press and with which button), a self-assessed "will the point be
+within 30 px", and the next key. Predicting the endpoint at every tick is what makes ghost trajectories land
+(FDM-1 predicts the click position alongside every mouse token).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ class ModelConfig:
     n_head: int = 4  # attention heads per block
     dropout: float = 0.0  # on attention and MLP outputs
     n_hypotheses: int = 3  # alternative click points (winner-takes-all), besides the primary one
-    click_horizon: int = 90  # ticks ahead within which a press counts as "the next click" (3 s)
+    click_horizon: int = 90  # ticks ahead within which the current movement must end to be a target (3 s)
     key_horizon: int = 60  # ticks ahead within which a key press counts as "the next key" (2 s)
     use_frames: bool = True  # False: a pointer-only model (the frame encoder is not built)
     vocab_size: int = actions.VOCAB_SIZE
@@ -237,9 +238,9 @@ def loss_terms(out: dict[str, torch.Tensor], tgt: dict[str, torch.Tensor]) -> di
         "click": _masked_mean(dist, cm),
         "hypotheses": _masked_mean(hyp, cm),
         "hyp_choice": _masked_mean(ce(out["hyp_logits"], best), cm),
-        "click_soon": _masked_mean(soon, km),
+        "click_soon": _masked_mean(soon, cm),
         "click_time": _masked_mean((out["click_log_ticks"] - tgt["click_ticks"].log()).abs(), cm),
-        "button": _masked_mean(ce(out["button_logits"], tgt["click_button"]), cm),
+        "button": _masked_mean(ce(out["button_logits"], tgt["click_button"]), tgt["button_mask"]),
         "correct": _masked_mean(
             F.binary_cross_entropy_with_logits(out["correct_logit"], correct, reduction="none"), cm
         ),

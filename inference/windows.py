@@ -83,12 +83,16 @@ def window_targets(
     scale = float(max(data.width, data.height))
     pos = seg.cont[np.clip(ticks, 0, n - 1), :2] * np.array([data.width, data.height], np.float32)
 
-    ci = np.searchsorted(data.click_t, tick_end, side="left")
-    has_click = ci < len(data.click_t)
-    ci = np.minimum(ci, max(len(data.click_t) - 1, 0))
-    dt = (data.click_t[ci] - tick_end) if len(data.click_t) else np.full(len(ticks), np.inf)
-    click_mask = real & has_click & (dt < click_horizon * TICK)
-    click_xy = data.click_xy[ci] if len(data.click_t) else np.zeros((len(ticks), 2), np.float32)
+    assert seg.end_tick is not None and seg.end_press is not None
+    g = np.clip(ticks, 0, n - 1)
+    end_tick, end_press = seg.end_tick[g], seg.end_press[g]
+    to_end = end_tick - ticks  # ticks until the movement ends
+    click_mask = real & (end_tick >= 0) & (to_end <= click_horizon)
+    pressed = click_mask & (end_press >= 0)
+    press = np.maximum(end_press, 0)
+    end_pos = seg.cont[np.maximum(end_tick, 0), :2] * np.array([data.width, data.height], np.float32)
+    click_xy = np.where(pressed[:, None], data.click_xy[press] if len(data.click_t) else end_pos, end_pos)
+    button = (data.click_token[press] - features.BUTTON_START) // 2 if len(data.click_t) else np.zeros(len(ticks))
 
     ki = np.searchsorted(data.key_t, tick_end, side="left")
     user_keys = data.key_user
@@ -104,11 +108,10 @@ def window_targets(
         "action_mask": action_mask.astype(np.float32),
         "click_offset": ((click_xy - pos) / scale).astype(np.float32),
         "click_mask": click_mask.astype(np.float32),
-        "click_soon": click_mask.astype(np.float32),
-        "click_ticks": np.where(click_mask, np.floor(np.maximum(dt, 0) / TICK) + 1, 1).astype(np.float32),
-        "click_button": (
-            (data.click_token[ci] - features.BUTTON_START) // 2 if len(data.click_t) else np.zeros(len(ticks))
-        ).astype(np.int64),
+        "click_soon": pressed.astype(np.float32),
+        "click_ticks": np.where(click_mask, np.maximum(to_end, 1), 1).astype(np.float32),
+        "button_mask": pressed.astype(np.float32),
+        "click_button": np.where(pressed, button, 0).astype(np.int64),
         "key_class": key_class.astype(np.int64),
         "key_mask": real.astype(np.float32),
         "scale_px": np.full(len(ticks), scale, np.float32),
