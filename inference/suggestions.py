@@ -59,8 +59,11 @@ def pointer_suggestions(
     now: float,
     scale: float,
     screen: tuple[int, int],
+    resting: bool = False,
 ) -> list[Suggestion | None]:
-    """The primary click and up to MAX_ALTERNATIVES distinct alternatives, each as a path from the pointer."""
+    """The primary click and up to MAX_ALTERNATIVES distinct alternatives, each as a path from the pointer.
+
+    A resting pointer's movement ends where it is (the model is trained on movements under way only)."""
     p_soon = _sigmoid(float(out["click_soon_logit"]))
     p_correct = _sigmoid(float(out["correct_logit"]))
     duration = max(float(np.exp(out["click_log_ticks"])) * TICK + (now - t), TICK)
@@ -71,7 +74,7 @@ def pointer_suggestions(
         y = float(np.clip(model_xy[1] + offset[1] * scale, 0, screen[1] - 1))
         return x, y
 
-    primary = place(out["click_offset"])
+    primary = place(np.zeros(2) if resting else out["click_offset"])
     details = {"p_click": p_soon, "p_within_30px": p_correct, "seconds_to_click": duration}
     found: list[Suggestion | None] = [
         Suggestion(
@@ -80,7 +83,7 @@ def pointer_suggestions(
     ]
     hyp_p = _softmax(out["hyp_logits"])
     taken = [primary]
-    for index in np.argsort(-hyp_p):
+    for index in np.argsort(-hyp_p) if not resting else []:
         point = place(out["hyp_offsets"][index])
         if all(np.hypot(point[0] - q[0], point[1] - q[1]) >= ALTERNATIVE_MIN_PX for q in taken):
             taken.append(point)

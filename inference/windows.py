@@ -88,6 +88,7 @@ def window_targets(
     end_tick, end_press = seg.end_tick[g], seg.end_press[g]
     to_end = end_tick - ticks  # ticks until the movement ends
     click_mask = real & (end_tick >= 0) & (to_end <= click_horizon)
+    moving = seg.cont[g, 11] < features.REST_TICKS / features.REST_CAP  # a movement is under way
     pressed = click_mask & (end_press >= 0)
     press = np.maximum(end_press, 0)
     end_pos = seg.cont[np.maximum(end_tick, 0), :2] * np.array([data.width, data.height], np.float32)
@@ -108,6 +109,7 @@ def window_targets(
         "action_mask": action_mask.astype(np.float32),
         "click_offset": ((click_xy - pos) / scale).astype(np.float32),
         "click_mask": click_mask.astype(np.float32),
+        "move_mask": (click_mask & moving).astype(np.float32),
         "click_soon": pressed.astype(np.float32),
         "click_ticks": np.where(click_mask, np.maximum(to_end, 1), 1).astype(np.float32),
         "button_mask": pressed.astype(np.float32),
