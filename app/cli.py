@@ -74,7 +74,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from inference.report import format_report, report_to_json
 
     episodes = find_episodes(args.episodes)
-    predictors: dict[str, Any] = {"stay": StayPredictor(), "constant-velocity": ConstantVelocityPredictor()}
+    predictors: dict[str, Any] = {"stay": StayPredictor(), "constant_velocity": ConstantVelocityPredictor()}
     if not args.baselines_only:
         from inference import load_predictor
 
