@@ -70,10 +70,17 @@ def split_segments(events: Sequence[Event], gap: float = IDLE_GAP) -> list[list[
     return segments
 
 
-def encode_segment(events: list[Event], width: int, height: int, start: tuple[float, float] | None) -> Segment:
+def encode_segment(
+    events: list[Event],
+    width: int,
+    height: int,
+    start: tuple[float, float] | None,
+    history: features.ClickHistory | None = None,
+) -> Segment:
+    """Ticks of one segment; `history` carries remembered clicks over from the segments before."""
     t0 = events[0]["t"]
     encoder = TickEncoder(width, height, t0, start)
-    featurizer = TickFeaturizer(width, height)
+    featurizer = TickFeaturizer(width, height, history)
     if start is not None:
         featurizer.set_idle(*start)
     rows: list[features.TickRow] = []
@@ -167,8 +174,9 @@ def load_episode_data(path: Path, use_frames: bool = True) -> EpisodeData:
     width, height = episode.meta.screen_width, episode.meta.screen_height
     segments = []
     start: tuple[float, float] | None = None  # where the pointer rests when a segment begins (as the session)
+    history = features.ClickHistory()
     for chunk in split_segments(episode.events):
-        segments.append(encode_segment(chunk, width, height, start))
+        segments.append(encode_segment(chunk, width, height, start, history))
         last = next((e for e in reversed(chunk) if "x" in e), None)
         start = (float(last["x"]), float(last["y"])) if last else start
     frames = _frame_arrays(episode) if use_frames and episode.frame_times_ms else _frame_arrays_empty()

@@ -7,6 +7,7 @@ out of the window) and frames are prepared here too, so training sees exactly wh
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,7 +31,11 @@ MEMORY_SLOTS = MEMORY_CLICKS + MEMORY_KEYS
 FRAME_SLOTS = 2  # most recent frames given to the model
 GLOBAL_H, GLOBAL_W = 64, 128  # the whole screen, downscaled (2:1 so the encoder pools evenly)
 CROP = 64  # full-resolution crop around the pointer
-TICK_CONT = 12  # x/W, y/H, 3 held buttons, valid, velocity (2), displacement since onset (2), since onset, rest
+CANDIDATES = 3  # remembered click locations best aligned with the current motion, per tick
+CANDIDATE_FEATURES = 4  # offset from the pointer (2), alignment (cosine), present
+HISTORY_CLICKS = 64  # click locations remembered for those candidates
+TICK_CONT = 12 + CANDIDATES * CANDIDATE_FEATURES
+# x/W, y/H, 3 held buttons, valid, velocity (2), displacement since onset (2), since onset, rest, candidates
 REST_TICKS = 8  # a movement starts after this many ticks without motion (0.27 s: the eval's 0.25 s rest)
 REST_CAP = 30  # rest length saturates here (1 s): after that every idle tick looks the same
 ONSET_CAP = 90  # time since onset saturates at 3 s
@@ -48,6 +53,29 @@ class TickRow:
     keys: list[int]  # key-down tokens in this tick
 
 
+class ClickHistory:
+    """Where the user clicked lately: people click the same controls again and again (in the Balabit logs
+    about half of all presses land within 30 px of one of the previous 32), so these are likely targets."""
+
+    def __init__(self) -> None:
+        self.points: deque[tuple[float, float]] = deque(maxlen=HISTORY_CLICKS)
+
+    def candidates(self, x: float, y: float, direction: tuple[float, float], scale: float) -> np.ndarray:
+        """(CANDIDATES * CANDIDATE_FEATURES,) features of the remembered clicks the motion points at."""
+        out = np.zeros((CANDIDATES, CANDIDATE_FEATURES), np.float32)
+        norm = float(np.hypot(*direction))
+        if norm < 1e-6 or not self.points:
+            return out.ravel()
+        rel = np.asarray(self.points, np.float64) - (x, y)  # (K, 2)
+        dist = np.hypot(rel[:, 0], rel[:, 1])
+        cos = (rel @ np.asarray(direction)) / (np.maximum(dist, 1e-6) * norm)
+        cos[dist < 8.0] = -1.0  # the pointer is already there: that is "stay", which needs no candidate
+        order = np.argsort(-cos, kind="stable")[:CANDIDATES]
+        for slot, k in enumerate(order[cos[order] > 0.5]):
+            out[slot] = (rel[k, 0] / scale * 5, rel[k, 1] / scale * 5, cos[k], 1.0)
+        return out.ravel()
+
+
 class TickFeaturizer:
     """Turns (tokens, reconstructed pointer) into TickRows, tracking held buttons and pointer kinematics.
 
@@ -55,8 +83,9 @@ class TickFeaturizer:
     because where a pointing movement ends is mostly a function of them; a small model learns faster with them.
     """
 
-    def __init__(self, width: int, height: int) -> None:
+    def __init__(self, width: int, height: int, history: ClickHistory | None = None) -> None:
         self.width, self.height, self.scale = width, height, float(max(width, height))
+        self.history = history if history is not None else ClickHistory()
         self.held = np.zeros(len(BUTTONS), dtype=np.float32)
         self.prev: tuple[float, float] | None = None
         self.onset = (0.0, 0.0)
@@ -70,6 +99,7 @@ class TickFeaturizer:
     def row(self, tokens: tuple[int, ...], x: float, y: float, commit: bool = True) -> TickRow:
         """The row of a tick; commit=False leaves the state as it was (for a tick still open)."""
         saved = (self.held.copy(), self.prev, self.onset, self.rest, self.since_onset)
+        history_before = None if commit else list(self.history.points)
         ids = np.zeros(2 + EVENT_SLOTS, dtype=np.int64)
         ids[0] = ids[1] = ZERO_BIN
         events: list[int] = []
@@ -84,10 +114,17 @@ class TickFeaturizer:
                 events.append(token)
                 self._track(token, x, y, clicks, keys)
         ids[2 : 2 + min(len(events), EVENT_SLOTS)] = events[:EVENT_SLOTS]
+        prev = self.prev if self.prev is not None else (x, y)
         kinematics = self._kinematics(ids[0] != ZERO_BIN or ids[1] != ZERO_BIN, x, y)
-        cont = np.array([x / self.width, y / self.height, *self.held, 1.0, *kinematics], dtype=np.float32)
-        if not commit:
+        direction = (x - prev[0], y - prev[1]) if (x, y) != prev else (x - self.onset[0], y - self.onset[1])
+        candidates = self.history.candidates(x, y, direction, self.scale)
+        for _, click_x, click_y in clicks:
+            self.history.points.append((click_x, click_y))
+        cont = np.array([x / self.width, y / self.height, *self.held, 1.0, *kinematics, *candidates], np.float32)
+        if history_before is not None:
             self.held, self.prev, self.onset, self.rest, self.since_onset = saved
+            self.history.points.clear()
+            self.history.points.extend(history_before)
         return TickRow(ids, cont, clicks, keys)
 
     def _kinematics(self, moved: bool, x: float, y: float) -> tuple[float, ...]:

@@ -30,7 +30,8 @@ class ModelSession:
         self.context = int(predictor.config["context_ticks"])
         self.use_frames = bool(predictor.config.get("use_frames", True))
         self.encoder: TickEncoder | None = None
-        self.featurizer = features.TickFeaturizer(width, height)
+        self.history = features.ClickHistory()
+        self.featurizer = features.TickFeaturizer(width, height, self.history)
         self.rows: deque[features.TickRow] = deque(maxlen=self.context)
         self.clicks: deque[tuple[float, int, float, float]] = deque(maxlen=features.MEMORY_CLICKS + self.context)
         self.keys: deque[tuple[float, int]] = deque(maxlen=features.MEMORY_KEYS + 4 * self.context)
@@ -64,7 +65,7 @@ class ModelSession:
     def _start_segment(self, t: float) -> None:
         """After an idle gap, start a fresh tick grid at t, as training cuts episodes into segments."""
         self.encoder = TickEncoder(self.width, self.height, t0=t, start=self.pointer)
-        self.featurizer = features.TickFeaturizer(self.width, self.height)
+        self.featurizer = features.TickFeaturizer(self.width, self.height, self.history)
         if self.pointer is not None:
             self.featurizer.set_idle(*self.pointer)
         self.rows.clear()
