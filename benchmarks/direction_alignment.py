@@ -1,8 +1,13 @@
-"""Why kinematics alone cannot predict Balabit endpoints: how well the pointer direction at 50 % of a movement
-points at the final press, and the error of an oracle that knows the remaining distance along that direction.
+"""Why kinematics alone cannot predict Balabit endpoints.
+
+At 50 % of each pointing movement with >= 100 px still to go: how well the pointer's direction over the last
+50 ms points at the final press (cosine), and the mean error of an oracle that knows the exact remaining
+distance along that direction.
 
     .venv/bin/python benchmarks/direction_alignment.py data/balabit/user7/session_1060325796
 """
+
+from __future__ import annotations
 
 import sys
 
@@ -11,52 +16,34 @@ import numpy as np
 from inference.episodes import read_episode
 from inference.evaluate import find_movements
 
-ep = read_episode(sys.argv[1])
-mv, _ = find_movements(ep.events)
-moves = [e for e in ep.events if e["type"] == "mouse.move"]
-T = np.array([e["t"] for e in moves])
-X = np.array([[e["x"], e["y"]] for e in moves])
-cos = []
-ratio = []
-best = []
-for m in mv:
-    for f in (0.5,):
-        t = m.start + f * (m.press_t - m.start)
-        i = np.searchsorted(T, t, side="right") - 1
-        j = np.searchsorted(T, t - 0.05, side="left")
-        if i < 0 or j >= i:
+
+def alignment(path: str, fraction: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
+    episode = read_episode(path)
+    movements, _ = find_movements(episode.events)
+    moves = [e for e in episode.events if e["type"] == "mouse.move"]
+    times = np.array([e["t"] for e in moves])
+    points = np.array([[e["x"], e["y"]] for e in moves], dtype=np.float64)
+    cosines, oracle_errors = [], []
+    for movement in movements:
+        t = movement.start + fraction * (movement.press_t - movement.start)
+        now = int(np.searchsorted(times, t, side="right")) - 1
+        before = int(np.searchsorted(times, t - 0.05, side="left"))
+        if now < 0 or before >= now:
             continue
-        p = X[i]
-        v = X[i] - X[j]
-        r = np.array([m.x, m.y]) - p
-        d = np.linalg.norm(r)
-        if d < 100 or np.linalg.norm(v) < 1:
+        velocity = points[now] - points[before]
+        remaining = np.array([movement.x, movement.y]) - points[now]
+        if np.linalg.norm(remaining) < 100 or np.linalg.norm(velocity) < 1:
             continue
-        c = v @ r / np.linalg.norm(v) / d
-        cos.append(c)
-        # onset-based: traveled so far
-        k = np.searchsorted(T, m.start, side="left")
-        s0 = X[k]
-        trav = np.linalg.norm(p - s0)
-        ratio.append(d / max(trav, 1))
-        # best possible along current direction
-        u = v / np.linalg.norm(v)
-        along = max(r @ u, 0)
-        best.append(np.linalg.norm(r - along * u))
-cos = np.array(cos)
-print(
-    "n",
-    len(cos),
-    "cos mean",
-    cos.mean().round(2),
-    "median",
-    np.median(cos).round(2),
-    "share cos>0.9",
-    (cos > 0.9).mean().round(2),
-)
-print(
-    "remaining/traveled median",
-    np.median(ratio).round(2),
-    "oracle-distance-along-direction mean err",
-    np.mean(best).round(1),
-)
+        unit = velocity / np.linalg.norm(velocity)
+        cosines.append(float(remaining @ unit / np.linalg.norm(remaining)))
+        oracle_errors.append(float(np.linalg.norm(remaining - max(remaining @ unit, 0.0) * unit)))
+    return np.array(cosines), np.array(oracle_errors)
+
+
+if __name__ == "__main__":
+    for episode_path in sys.argv[1:]:
+        cos, oracle = alignment(episode_path)
+        print(
+            f"{episode_path}: n={len(cos)} cosine mean {cos.mean():.2f} median {np.median(cos):.2f} "
+            f"share > 0.9 {np.mean(cos > 0.9):.2f}; oracle-along-direction mean error {oracle.mean():.1f} px"
+        )
