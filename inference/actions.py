@@ -35,6 +35,8 @@ TICK_HZ = 30
 velocity profile is well sampled, and inter-key intervals of fast typists (~80 ms) stay more than two ticks
 apart. 60 Hz would double the tokens for no gain in what a ghost can show."""
 
+TICK = 1.0 / TICK_HZ  # seconds per tick
+
 MOUSE_BINS = 49  # per axis, odd so that bin 24 is exactly "no motion"
 MOUSE_MU = 1023.0  # mu-law compression: bin edges grow exponentially with |displacement|
 MOUSE_MAX = 1.0  # largest |displacement| per tick, in screen sides (a jump across the screen)

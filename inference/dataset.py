@@ -210,6 +210,3 @@ def active_ticks(segment: Segment) -> np.ndarray:
     ids = segment.ids
     active = (ids[:, 0] != features.ZERO_BIN) | (ids[:, 1] != features.ZERO_BIN) | (ids[:, 2] != 0)
     return np.flatnonzero(active)
-
-
-TICK = 1.0 / TICK_HZ

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -50,7 +51,6 @@ class TickRow:
     ids: np.ndarray  # (2 + EVENT_SLOTS,) int64: dx bin, dy bin, event tokens (0 = none)
     cont: np.ndarray  # (TICK_CONT,) float32
     clicks: list[tuple[int, float, float]]  # (button token, x, y) of presses in this tick
-    keys: list[int]  # key-down tokens in this tick
 
 
 class ClickHistory:
@@ -104,7 +104,6 @@ class TickFeaturizer:
         ids[0] = ids[1] = ZERO_BIN
         events: list[int] = []
         clicks: list[tuple[int, float, float]] = []
-        keys: list[int] = []
         for token in tokens:
             if DX_START <= token < DY_START:
                 ids[0] = token - DX_START
@@ -112,7 +111,7 @@ class TickFeaturizer:
                 ids[1] = token - DY_START
             elif token != NOOP:
                 events.append(token)
-                self._track(token, x, y, clicks, keys)
+                self._track(token, x, y, clicks)
         ids[2 : 2 + min(len(events), EVENT_SLOTS)] = events[:EVENT_SLOTS]
         prev = self.prev if self.prev is not None else (x, y)
         kinematics = self._kinematics(ids[0] != ZERO_BIN or ids[1] != ZERO_BIN, x, y)
@@ -125,7 +124,7 @@ class TickFeaturizer:
             self.held, self.prev, self.onset, self.rest, self.since_onset = saved
             self.history.points.clear()
             self.history.points.extend(history_before)
-        return TickRow(ids, cont, clicks, keys)
+        return TickRow(ids, cont, clicks)
 
     def _kinematics(self, moved: bool, x: float, y: float) -> tuple[float, ...]:
         prev = self.prev if self.prev is not None else (x, y)
@@ -147,14 +146,12 @@ class TickFeaturizer:
             self.since_onset / ONSET_CAP, self.rest / REST_CAP,
         )  # fmt: skip
 
-    def _track(self, token: int, x: float, y: float, clicks: list, keys: list) -> None:
+    def _track(self, token: int, x: float, y: float, clicks: list) -> None:
         if BUTTON_START <= token < SCROLL_START:
             button, up = divmod(token - BUTTON_START, 2)
             self.held[button] = 0.0 if up else 1.0
             if not up:
                 clicks.append((token, x, y))
-        elif token >= KEY_START and (token - KEY_START) % 2 == 0:
-            keys.append(token)
 
 
 def idle_cont(x: float, y: float, width: int, height: int) -> np.ndarray:
@@ -204,8 +201,8 @@ def prepare_frame(frame: np.ndarray, x: float, y: float) -> tuple[np.ndarray, np
     return small, crop
 
 
-def key_class(token: int) -> int:
-    """Key-down token -> class index of the next-key head (0 = no key)."""
+def key_class(token: Any) -> Any:
+    """Key-down token(s) (an int or an array) -> class index of the next-key head (0 = no key)."""
     return 1 + (token - KEY_START) // 2
 
 

@@ -13,14 +13,12 @@ from typing import Any
 import numpy as np
 
 from inference import features
-from inference.actions import TICK_HZ, TickEncoder, button_token, key_token, tick_of
+from inference.actions import TICK, TickEncoder, button_token, key_token, tick_of
 from inference.dataset import IDLE_GAP
 from inference.episodes import BUTTONS, Event
 from inference.predictor import DEFAULT_MIN_CONFIDENCE, Suggestion
 from inference.suggestions import key_suggestion, pointer_suggestions
 from inference.windows import frame_inputs, idle_rows, screen_input
-
-TICK = 1.0 / TICK_HZ
 
 
 class ModelSession:
@@ -121,8 +119,8 @@ class ModelSession:
     def _rollout(self, inputs: dict[str, np.ndarray], key: str) -> tuple[dict[str, np.ndarray], dict]:
         """Append a typed key (down, up, idle) to the window as the user would, and run the model again."""
         ids, cont = inputs["tick_ids"][0], inputs["tick_cont"][0]
-        extra_ids, extra_cont = idle_rows(3, cont[-1, 0] * self.width, cont[-1, 1] * self.height, 1, 1)
-        extra_cont[:, :2] = cont[-1, :2]
+        x, y = cont[-1, 0] * self.width, cont[-1, 1] * self.height
+        extra_ids, extra_cont = idle_rows(3, x, y, self.width, self.height)
         extra_cont[:, 2 : 2 + len(BUTTONS)] = cont[-1, 2 : 2 + len(BUTTONS)]
         extra_ids[0, 2], extra_ids[1, 2] = key_token(key, True), key_token(key, False)
         new = dict(inputs)

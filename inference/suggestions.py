@@ -6,12 +6,11 @@ from collections.abc import Callable
 
 import numpy as np
 
-from inference.actions import TICK_HZ
+from inference.actions import TICK, TICK_HZ
 from inference.episodes import BUTTONS, Event
 from inference.features import key_of_class
 from inference.predictor import Suggestion
 
-TICK = 1.0 / TICK_HZ
 MAX_ALTERNATIVES = 2
 ALTERNATIVE_MIN_PX = 40.0
 MAX_GHOST_KEYS = 8

@@ -5,10 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from inference import features
-from inference.actions import TICK_HZ
+from inference.actions import TICK, TICK_HZ
 from inference.dataset import EpisodeData, Segment
 
-TICK = 1.0 / TICK_HZ
 INPUT_NAMES = ("tick_ids", "tick_cont", "mem_ids", "mem_cont", "frame_global", "frame_crop", "frame_meta", "screen")
 
 
@@ -101,7 +100,7 @@ def window_targets(
     if len(data.key_t):
         ki_c = np.minimum(ki, len(data.key_t) - 1)
         ok = (ki < len(data.key_t)) & ((data.key_t[ki_c] - tick_end) < key_horizon * TICK) & user_keys[ki_c]
-        key_class = np.where(ok, 1 + (data.key_token[ki_c] - features.KEY_START) // 2, 0)
+        key_class = np.where(ok, features.key_class(data.key_token[ki_c]), 0)
     return {
         "next_dx": seg.ids[nxt, 0].astype(np.int64),
         "next_dy": seg.ids[nxt, 1].astype(np.int64),
