@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+# Qt views are tested offscreen in this process; only e2e subprocesses use the real X server (xcb).
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
 ROOT = Path(__file__).resolve().parents[1]
 BALABIT = Path(os.environ.get("GHOSTPILOT_BALABIT", ROOT.parent / "shared" / "data" / "balabit-dev"))
 

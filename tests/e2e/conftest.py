@@ -31,3 +31,23 @@ def x_display() -> Iterator[str]:
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+@pytest.fixture
+def display_env(x_display: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """DISPLAY points at the test X server for this test (and the processes it starts)."""
+    monkeypatch.setenv("DISPLAY", x_display)
+    return x_display
+
+
+@pytest.fixture
+def compositor(display_env: str) -> Iterator[subprocess.Popen[bytes]]:
+    """A compositing manager (xcompmgr) on the test display, so translucent windows blend."""
+    if shutil.which("xcompmgr") is None:
+        pytest.skip("xcompmgr is needed (apt-get install xcompmgr)")
+    manager = subprocess.Popen(["xcompmgr"], stderr=subprocess.DEVNULL)
+    try:
+        yield manager
+    finally:
+        manager.terminate()
+        manager.wait(timeout=10)
