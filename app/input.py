@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import queue
 import time
+from collections.abc import Callable
 from typing import Any
 
 from inference.episodes import Event
@@ -33,19 +34,34 @@ def key_name(key: Any) -> str | None:
 
 
 class InputRecorder:
-    """Owns the pynput listeners; `events` is the queue the prediction loop drains."""
+    """Owns the pynput listeners; `events` is the queue the prediction loop drains.
 
-    def __init__(self, clock_start: float | None = None) -> None:
-        self.events: queue.SimpleQueue[Event] = queue.SimpleQueue()
+    `is_injected(event)` (the injector's ledger) recognises events Ghostpilot itself injected, where pynput's
+    own flag cannot (XTEST); `on_user_input(event)` runs in the listener thread for every physical event, so
+    an execution in progress can abort at once.
+    """
+
+    def __init__(
+        self,
+        clock_start: float | None = None,
+        sink: queue.SimpleQueue[Any] | None = None,
+        is_injected: Callable[[Event], bool] | None = None,
+        on_user_input: Callable[[Event], None] | None = None,
+    ) -> None:
+        self.events: queue.SimpleQueue[Any] = queue.SimpleQueue() if sink is None else sink
         self.clock_start = time.monotonic() if clock_start is None else clock_start
+        self.is_injected = is_injected
+        self.on_user_input = on_user_input
         self._listeners: list[Any] = []
 
     def now(self) -> float:
         return time.monotonic() - self.clock_start
 
     def _put(self, event: Event, injected: bool) -> None:
-        if injected:
+        if injected or (self.is_injected is not None and self.is_injected(event)):
             event["source"] = "ghostpilot"
+        elif self.on_user_input is not None:
+            self.on_user_input(event)
         self.events.put(event)
 
     def on_move(self, x: float, y: float, injected: bool = False) -> None:

@@ -1,0 +1,275 @@
+"""The live copilot's core: one loop thread turns input, frames and key commands into ghosts and actions.
+
+No Qt here. Input callbacks, the hotkey thread and the executor only put items in `inbox`; this loop owns the
+predictor session and the ghost tracker, so none of them needs a lock. It wakes on every input event (the
+ghost follows the pointer at once) and runs the model at most once per 30 Hz tick while the user is active,
+so a desktop at rest costs nothing. What to draw leaves through `on_view`, decisions go to the store.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from app.ghost import GhostView
+from app.tracker import GhostTracker, ShownGhost
+from inference.actions import TICK
+from inference.episodes import Event
+from inference.predictor import PredictorSession
+
+ACTIVE_AFTER_INPUT_S = 2.5  # the model runs only this long after the user's last input
+MIN_GHOST_DISTANCE_PX = 24.0  # a pointer ghost on the pointer itself tells the user nothing
+COMMANDS = ("accept", "accept_step", "next_alternative", "previous_alternative", "dismiss", "pause")
+
+
+class Hotkeys(Protocol):
+    def show(self) -> None: ...
+    def hide(self) -> None: ...
+
+
+class Executor(Protocol):
+    def perform(self, events: list[Event], expected_window_id: int | None) -> Any: ...
+
+
+class Capture(Protocol):
+    def latest(self) -> Any: ...
+    def set_mask(self, rects: list[tuple[int, int, int, int]]) -> None: ...
+
+
+class Logbook(Protocol):
+    """What the copilot tells the store (app/logbook.py adapts app/store.py to it)."""
+
+    def events(self, events: list[Event]) -> None: ...
+    def suggestion(self, ghost: ShownGhost, latency_ms: float, frame: Any, window: Any) -> None: ...
+    def decision(self, decision: Any) -> None: ...
+
+
+@dataclass
+class CopilotParts:
+    """The copilot's collaborators; only `session` and `on_view` are required (tests run the core bare)."""
+
+    session: PredictorSession
+    on_view: Callable[[GhostView], None]
+    clock: Callable[[], float] = time.monotonic
+    logbook: Logbook | None = None
+    executor: Executor | None = None
+    hotkeys: Hotkeys | None = None
+    capture: Capture | None = None
+    focused_window: Callable[[], Any] | None = None
+    on_notice: Callable[[str], None] = lambda _message: None
+
+
+@dataclass
+class LoopStats:
+    """Counters a benchmark or the doctor can read without touching the loop."""
+
+    model_runs: int = 0
+    model_ms: list[float] = field(default_factory=list)
+    views: int = 0
+    last_input_at: float = 0.0  # wall (perf_counter) time the latest input item was taken from the inbox
+
+
+class Copilot:
+    def __init__(self, parts: CopilotParts, min_confidence: float = 0.5, goal: str | None = None) -> None:
+        self.parts = parts
+        self.goal = goal
+        self.inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self.tracker = GhostTracker(min_confidence)
+        self.status = "watching"
+        self.pointer: tuple[float, float] | None = None
+        self.stats = LoopStats()
+        self._last_model = -1.0
+        self._last_input = -1e9
+        self._last_frame_t = -1.0
+        self._latency_ms = 0.0
+        self._window: Any = None
+        self._grabbed = False
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # ----- lifecycle -----
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="ghostpilot-loop", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        self.inbox.put("wake")
+        if self._thread is not None:
+            self._thread.join(timeout)
+        self._set_grab(False)
+
+    def command(self, name: str) -> None:
+        """From any thread (the hotkey thread): queue a key command for the loop."""
+        self.inbox.put(name)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                items = [self.inbox.get(timeout=TICK)]
+            except queue.Empty:
+                items = []
+            while True:
+                try:
+                    items.append(self.inbox.get_nowait())
+                except queue.Empty:
+                    break
+            if items:
+                self.stats.last_input_at = time.perf_counter()
+            try:
+                self.step(items, self.parts.clock())
+            except Exception as exc:  # one bad step must not kill the copilot; say what happened
+                self.parts.on_notice(f"prediction step failed: {type(exc).__name__}: {exc}")
+
+    # ----- one step (public so tests drive it deterministically) -----
+    def step(self, items: list[Any], now: float) -> None:
+        changed = False
+        logged: list[Event] = []
+        for item in items:
+            if isinstance(item, dict):
+                changed |= self._event(item, logged)
+            elif isinstance(item, tuple):
+                changed |= self._performed(item)
+            elif item in COMMANDS:
+                changed |= self._command(item, now)
+        if self.parts.logbook is not None and logged:
+            self.parts.logbook.events(logged)
+        if self.status == "watching":
+            self._feed_frame()
+            changed |= self._predict(now)
+        if changed:
+            self._publish(now)
+        if self.parts.logbook is not None:
+            for decision in self.tracker.due(now):
+                self.parts.logbook.decision(decision)
+
+    def _event(self, event: Event, logged: list[Event]) -> bool:
+        if self.status == "paused":
+            return False  # paused means nothing is observed, predicted or stored
+        self.parts.session.observe_event(event)
+        logged.append(event)
+        if "x" in event:
+            self.pointer = (float(event["x"]), float(event["y"]))
+        if event.get("source") == "ghostpilot":
+            return "x" in event and self.tracker.shown is not None
+        self._last_input = float(event["t"])
+        return self.tracker.observe(event)
+
+    def _feed_frame(self) -> None:
+        frame = self.parts.capture.latest() if self.parts.capture is not None else None
+        if frame is not None and frame.t > self._last_frame_t:
+            self._last_frame_t = frame.t
+            self.parts.session.observe_frame(frame.t, frame.rgb)
+
+    def _predict(self, now: float) -> bool:
+        if self.pointer is None or now - self._last_input > ACTIVE_AFTER_INPUT_S or now - self._last_model < TICK:
+            return False
+        self._last_model = now
+        started = time.perf_counter()
+        suggestions = self.parts.session.suggest(now, min_confidence=self.tracker.min_confidence)
+        self._latency_ms = (time.perf_counter() - started) * 1000
+        self.stats.model_runs += 1
+        self.stats.model_ms.append(self._latency_ms)
+        del self.stats.model_ms[:-1000]
+        pointer = self.pointer
+        useful = [
+            s for s in suggestions if s.click is None or abs(s.click[0] - pointer[0]) + abs(s.click[1] - pointer[1])
+            > MIN_GHOST_DISTANCE_PX
+        ]  # fmt: skip
+        changed = self.tracker.offer(useful, now, pointer)
+        new = self.tracker.new_ghost
+        if new is not None:
+            self.tracker.new_ghost = None
+            self._on_new_ghost(new)
+        return changed
+
+    def _on_new_ghost(self, ghost: ShownGhost) -> None:
+        window = self.parts.focused_window() if self.parts.focused_window is not None else None
+        ghost.window_id = getattr(window, "id", None)
+        if self.parts.logbook is not None:
+            frame = self.parts.capture.latest() if self.parts.capture is not None else None
+            self.parts.logbook.suggestion(ghost, self._latency_ms, frame, window)
+
+    def _command(self, name: str, now: float) -> bool:
+        if name == "pause":
+            if self.status == "paused":
+                self.status = "watching"
+                self.parts.on_notice("watching again")
+            else:
+                if self.tracker.shown is not None:
+                    self.tracker.dismiss(now)
+                self.status = "paused"
+                self.parts.on_notice("paused: nothing is observed or stored until you resume")
+            return True
+        if self.tracker.shown is None or self.status != "watching":
+            return False
+        if name in ("accept", "accept_step"):
+            window_id = self.tracker.shown.window_id
+            events = self.tracker.accept(now, self.pointer or (0.0, 0.0), whole=name == "accept")
+            self._perform(events, window_id)
+        elif name == "dismiss":
+            self.tracker.dismiss(now)
+        else:
+            self.tracker.cycle(+1 if name == "next_alternative" else -1)
+        return True
+
+    def _perform(self, events: list[Event], window_id: int | None) -> None:
+        executor = self.parts.executor
+        if executor is None or not events:
+            return
+        self.status = "performing"
+
+        def work() -> None:
+            result = executor.perform(events, window_id)
+            self.inbox.put(("performed", result))
+
+        threading.Thread(target=work, name="ghostpilot-executor", daemon=True).start()
+
+    def _performed(self, item: tuple[str, Any]) -> bool:
+        result = item[1]
+        aborted = getattr(result, "aborted", None)
+        if aborted:
+            self.parts.on_notice(f"stopped performing: {aborted}")
+        if self.status == "performing":
+            self.status = "watching"
+        return True
+
+    # ----- output -----
+    def _publish(self, now: float) -> None:
+        view = self.tracker.view(now, self.pointer, self.status, self.goal)
+        self._set_grab(view.current is not None and self.status == "watching")
+        if self.parts.capture is not None:
+            self.parts.capture.set_mask(ghost_rects(view))
+        self.stats.views += 1
+        self.parts.on_view(view)
+
+    def _set_grab(self, visible: bool) -> None:
+        """Accept and dismiss keys belong to Ghostpilot only while a ghost is on screen."""
+        hotkeys = self.parts.hotkeys
+        if hotkeys is None or visible == self._grabbed:
+            return
+        self._grabbed = visible
+        try:
+            hotkeys.show() if visible else hotkeys.hide()
+        except Exception as exc:  # a refused grab leaves the copilot usable without its keys
+            self.parts.on_notice(f"accept keys unavailable: {exc}")
+
+
+def ghost_rects(view: GhostView, margin: int = 24) -> list[tuple[int, int, int, int]]:
+    """Screen rectangles (x, y, w, h) the overlay may paint for this view: masked out of captured frames."""
+    rects = []
+    for path in view.alternatives:
+        xs = [p[0] for p in path.points] + ([path.click[0]] if path.click else [])
+        ys = [p[1] for p in path.points] + ([path.click[1]] if path.click else [])
+        if path.keys:
+            anchor = view.caret or view.pointer or (0.0, 0.0)
+            xs += [anchor[0], anchor[0] + 14 * len(path.keys) + 40]
+            ys += [anchor[1], anchor[1] + 40]
+        if xs:
+            left, top = int(min(xs)) - margin, int(min(ys)) - margin
+            rects.append((left, top, int(max(xs)) + margin - left, int(max(ys)) + margin - top))
+    return rects
