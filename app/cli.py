@@ -6,7 +6,7 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -94,28 +94,70 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_options(args: argparse.Namespace) -> Any:
+    """`run`/`demo` arguments over the settings file."""
+    from app.live import RunOptions
+
+    return RunOptions.from_settings(
+        model=args.model, device=args.device, min_confidence=args.min_confidence, fps=args.fps,
+        store=not args.no_log, database=args.database, trace=args.trace,
+    )  # fmt: skip
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from app.live import run_console
 
-    return run_console(args.model, device=args.device, min_confidence=args.min_confidence)
+    return run_console(run_options(args))
 
 
-def _add_model_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", default=None, help="ONNX model (default: the shipped model)")
-    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+def cmd_gui_missing(args: argparse.Namespace) -> int:
+    raise GhostpilotError(
+        f"`{args.command}` needs the desktop app", "start it with `ghostpilot`, not `python -m app.cli`"
+    )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from app.doctor import format_checks, run_checks
+
+    checks = run_checks()
+    print(format_checks(checks))
+    return 1 if any(c.status == "fail" for c in checks) else 0
+
+
+def _add_model_args(p: argparse.ArgumentParser, default_device: str | None = "auto") -> None:
+    p.add_argument("--model", default=None, help="ONNX model (default: settings, else the shipped model)")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default=default_device)
+
+
+def _add_live_args(p: argparse.ArgumentParser) -> None:
+    _add_model_args(p, default_device=None)
+    p.add_argument("--min-confidence", type=float, default=None, help="hide ghosts below this (default: settings)")
+    p.add_argument("--fps", type=float, default=None, help="screen frames per second for the model (default: settings)")
+    p.add_argument("--no-log", action="store_true", help="do not record this session in the database")
+    p.add_argument("--database", default=None, help="SQLite file (default: the data directory)")
+    p.add_argument("--trace", default=None, help="append what the copilot shows to this file, as JSON lines")
+
+
+def build_parser(gui: Mapping[str, Handler] | None = None) -> argparse.ArgumentParser:
+    """The command line; `gui` supplies the desktop handlers (ui/cli.py), else run is console-only."""
+    gui = gui or {}
     from inference import __version__
 
     parser = argparse.ArgumentParser(prog="ghostpilot", description="A local forward-dynamics desktop copilot.")
     parser.add_argument("--version", action="version", version=f"ghostpilot {__version__}")
     sub = parser.add_subparsers(dest="command")
 
-    p = sub.add_parser("run", help="watch pointer and keys and show predictions (the default command)")
-    _add_model_args(p)
-    p.add_argument("--min-confidence", type=float, default=0.5)
-    p.set_defaults(handler=cmd_run)
+    p = sub.add_parser("run", help="the copilot: ghosts over your desktop, Tab accepts (the default command)")
+    _add_live_args(p)
+    p.add_argument("--console", action="store_true", help="print ghosts in this terminal instead of drawing them")
+    p.set_defaults(handler=gui.get("run", cmd_run))
+
+    p = sub.add_parser("demo", help="the copilot over a practice window, to see ghosts within seconds")
+    _add_live_args(p)
+    p.set_defaults(handler=gui.get("demo", cmd_gui_missing), console=False)
+
+    p = sub.add_parser("doctor", help="check display, capture, input, keys, compositor, model, database")
+    p.set_defaults(handler=cmd_doctor)
 
     p = sub.add_parser("import-balabit", help="convert Balabit mouse-dynamics CSV sessions into episodes")
     p.add_argument("src_dir")
@@ -163,8 +205,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+def main(argv: Sequence[str] | None = None, gui: Mapping[str, Handler] | None = None) -> int:
+    parser = build_parser(gui)
     args = parser.parse_args(argv)
     if args.command is None:
         args = parser.parse_args(["run", *(argv or sys.argv[1:])])

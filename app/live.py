@@ -1,20 +1,34 @@
-"""`ghostpilot run` in a terminal: the predictor follows your pointer and keys and prints its ghosts.
+"""Assemble the live copilot from its parts (Qt-free): input, capture, hotkeys, executor, store, model.
 
-The overlay, Tab-to-accept and execution come with the live-copilot work; this loop is the same data path
-(listeners enqueue, one loop thread observes and suggests at the tick rate) without a window.
+`ui/app.py` hosts this beside the overlay; `ghostpilot run --console` prints ghosts in a terminal instead.
+Every part that can be refused by the desktop (no display, a key held by another app, a full disk) degrades
+to a notice rather than stopping the copilot, except the display itself.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
+from app.copilot import Copilot, CopilotParts
+from app.ghost import GhostView
+from app.settings import Settings, load_settings
 from inference.errors import GhostpilotError
 
-TICK_S = 1 / 30
-FRAME_EVERY_S = 0.5
+# settings.keys field -> the copilot's command name (the goal prompt arrives with the goals work)
+KEY_ACTIONS = {
+    "accept": "accept",
+    "accept_step": "accept_step",
+    "next_alternative": "next_alternative",
+    "previous_alternative": "previous_alternative",
+    "dismiss": "dismiss",
+    "pause": "pause",
+}
 
 
 def require_display() -> None:
@@ -24,60 +38,193 @@ def require_display() -> None:
         )
 
 
-def _screen_size() -> tuple[int, int, Any]:
-    import mss
+@dataclass
+class RunOptions:
+    """What `ghostpilot run` was asked for; unset fields come from the settings file."""
 
-    grabber = mss.MSS() if hasattr(mss, "MSS") else mss.mss()
-    monitor = grabber.monitors[0]  # the whole virtual screen, in the pointer's coordinates
-    return int(monitor["width"]), int(monitor["height"]), grabber
+    model: str | None = None
+    device: str | None = None
+    min_confidence: float | None = None
+    fps: float | None = None
+    store: bool = True  # log sessions, suggestions and decisions to SQLite
+    database: str | None = None
+    trace: str | None = None  # write what the copilot shows, as JSON lines (bug reports, end-to-end tests)
+    settings: Settings = field(default_factory=Settings)
+
+    @classmethod
+    def from_settings(cls, **overrides: Any) -> RunOptions:
+        return cls(settings=load_settings(), **overrides)
 
 
-def describe(suggestion: Any) -> str:
-    if suggestion.kind == "keys":
-        return f"ghost keys {''.join(suggestion.keys)!r} ({suggestion.confidence:.0%})"
-    x, y = suggestion.click
-    seconds = suggestion.details.get("seconds_to_click", 0.0)
-    return f"ghost click at ({x:.0f}, {y:.0f}) in {seconds:.1f}s ({suggestion.confidence:.0%})"
+@dataclass
+class LiveCopilot:
+    """The running parts, so they stop in the right order."""
+
+    copilot: Copilot
+    recorder: Any
+    predictor: Any
+    compositor: bool
+    screen: tuple[int, int]
+    stoppers: list[Callable[[], None]] = field(default_factory=list)
+
+    def stop(self) -> None:
+        self.copilot.stop()
+        for stop in reversed(self.stoppers):
+            with contextlib.suppress(Exception):  # best effort: one stuck part must not keep the others running
+                stop()
 
 
-def run_console(model: str | None, device: str = "auto", min_confidence: float = 0.5) -> int:
+def start_live(
+    options: RunOptions, on_view: Callable[[GhostView], None], on_notice: Callable[[str], None]
+) -> LiveCopilot:
+    """Start everything; raises GhostpilotError (one line) when the desktop cannot be watched at all."""
     require_display()
+    if options.trace:
+        on_view = _traced(on_view, options.trace)
+    from app import x11
     from app.input import InputRecorder
     from inference import load_predictor
 
-    predictor = load_predictor(model, device=device)
-    try:
-        width, height, grabber = _screen_size()
-        recorder = InputRecorder()
-        recorder.start()
-    except Exception as exc:  # Xlib and mss raise their own types when the X server refuses us
-        raise GhostpilotError(f"cannot watch this display ({type(exc).__name__}: {exc})") from None
+    settings = options.settings
+    predictor = load_predictor(options.model or settings.model, device=options.device or settings.device)
+    width, height = x11.screen_size()
+    compositor = x11.has_compositor()
+    clock_start = time.monotonic()
+    stoppers: list[Callable[[], None]] = []
+    injector, ledger, executor = _executor(clock_start)
     session = predictor.new_session(width, height)
-    print(f"ghostpilot: watching {width}x{height} with {predictor.name} on {predictor.provider}; Ctrl+C stops")
-    _loop(session, recorder, grabber, min_confidence)
-    return 0
+    parts = CopilotParts(session=session, on_view=on_view, on_notice=on_notice, executor=executor)
+    parts.clock = lambda: time.monotonic() - clock_start
+    parts.focused_window = _safe(x11.focused_window)
+    copilot = Copilot(parts, min_confidence=_pick(options.min_confidence, settings.min_confidence))
+    recorder = InputRecorder(
+        clock_start, sink=copilot.inbox, is_injected=ledger.claim, on_user_input=executor.note_user_input
+    )
+    parts.hotkeys = _hotkeys(settings, copilot, on_notice, stoppers)
+    parts.capture = _capture(_pick(options.fps, settings.capture_fps), parts.clock, on_notice, stoppers)
+    if options.store:
+        parts.logbook = _logbook(options, predictor, (width, height), on_notice, stoppers)
+    recorder.start()
+    stoppers.append(recorder.stop)
+    stoppers.append(injector.close)
+    copilot.start()
+    return LiveCopilot(copilot, recorder, predictor, compositor, (width, height), stoppers)
 
 
-def _loop(session: Any, recorder: Any, grabber: Any, min_confidence: float) -> None:
-    import numpy as np
+def _traced(on_view: Callable[[GhostView], None], path: str) -> Callable[[GhostView], None]:
+    """Also write each change of what is shown to `path` (one JSON object per line)."""
+    import json
 
-    last_line, last_frame = "", -1.0
+    out = open(path, "a", buffering=1)  # noqa: SIM115 - open for the copilot's lifetime
+    last: list[Any] = [None]
+
+    def show(view: GhostView) -> None:
+        ghost = view.current
+        state = (view.status, ghost.click if ghost else None, ghost.keys if ghost else None)
+        if state != last[0]:
+            last[0] = state
+            record = {"status": view.status, "shown": ghost is not None}
+            if ghost is not None:
+                record.update(click=ghost.click, keys=ghost.keys, confidence=round(ghost.confidence, 3))
+            out.write(json.dumps(record) + "\n")
+        on_view(view)
+
+    return show
+
+
+def _pick(value: Any, default: Any) -> Any:
+    return default if value is None else value
+
+
+def _safe(query: Callable[[], Any]) -> Callable[[], Any]:
+    def guarded() -> Any:
+        try:
+            return query()
+        except Exception:  # a window that vanished mid-query is just "unknown"
+            return None
+
+    return guarded
+
+
+def _executor(clock_start: float) -> tuple[Any, Any, Any]:
+    from app.executor import Executor
+    from app.inject import InjectionLedger, XTestInjector
+
+    ledger = InjectionLedger()
+    injector = XTestInjector(ledger=ledger)
+    return injector, ledger, Executor(injector, ledger)
+
+
+def _hotkeys(settings: Settings, copilot: Copilot, on_notice: Callable[[str], None], stoppers: list) -> Any:
+    from app.hotkeys import HotkeyGrabber
+
+    bindings = {action: getattr(settings.keys, key) for key, action in KEY_ACTIONS.items()}
+    grabber = HotkeyGrabber(copilot.command, bindings, on_notice=on_notice)
+    grabber.start()
+    stoppers.append(grabber.stop)
+    return grabber
+
+
+def _capture(fps: float, clock: Callable[[], float], on_notice: Callable[[str], None], stoppers: list) -> Any:
+    from app.capture import ScreenCapture
+
+    capture = ScreenCapture(fps, clock=clock)
+    try:
+        capture.start()
+    except GhostpilotError as exc:
+        on_notice(f"screen capture unavailable, predicting from input only: {exc.message}")
+        return None
+    stoppers.append(capture.stop)
+    return capture
+
+
+def _logbook(
+    options: RunOptions, predictor: Any, screen: tuple[int, int], on_notice: Callable[[str], None], stoppers: list
+) -> Any:
+    from pathlib import Path
+
+    from app.logbook import StoreLogbook
+    from app.store import Store
+
+    store = Store.open(Path(options.database) if options.database else None, on_notice=on_notice)
+    book = StoreLogbook.begin(store, predictor, screen)
+    stoppers.append(store.close)
+    stoppers.append(book.end)
+    return book
+
+
+def describe(view: GhostView) -> str:
+    """One terminal line for what the overlay would draw."""
+    ghost = view.current
+    if ghost is None:
+        return ""
+    if ghost.keys:
+        return f"ghost keys {ghost.keys!r} ({ghost.confidence:.0%})"
+    assert ghost.click is not None
+    seconds = ghost.points[-1][2] if ghost.points else 0.0
+    return f"ghost click at ({ghost.click[0]:.0f}, {ghost.click[1]:.0f}) in {seconds:.1f}s ({ghost.confidence:.0%})"
+
+
+def run_console(options: RunOptions) -> int:
+    """`ghostpilot run --console`: the same copilot, its ghosts printed instead of drawn (Tab still accepts)."""
+    last = [""]
+
+    def show(view: GhostView) -> None:
+        line = describe(view)
+        if line != last[0]:
+            print(f"\r\x1b[K{line}", end="", flush=True)
+            last[0] = line
+
+    live = start_live(options, show, lambda message: print(f"\nghostpilot: {message}", file=sys.stderr))
+    width, height = live.screen
+    print(
+        f"ghostpilot: watching {width}x{height} with {live.predictor.name} on {live.predictor.provider}; Ctrl+C stops"
+    )
     try:
         while True:
-            time.sleep(TICK_S)
-            while not recorder.events.empty():
-                session.observe_event(recorder.events.get())
-            now = recorder.now()
-            if now - last_frame >= FRAME_EVERY_S:
-                shot = grabber.grab(grabber.monitors[0])
-                session.observe_frame(now, np.asarray(shot)[..., 2::-1])  # BGRA -> RGB
-                last_frame = now
-            suggestions = session.suggest(now, min_confidence=min_confidence)
-            line = describe(suggestions[0]) if suggestions else ""
-            if line != last_line:
-                print(f"\r\x1b[K{line}", end="", flush=True)
-                last_line = line
+            time.sleep(0.5)
     except KeyboardInterrupt:
         print()
     finally:
-        recorder.stop()
+        live.stop()
+    return 0

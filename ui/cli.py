@@ -1,0 +1,36 @@
+"""The `ghostpilot` entry point: app/cli.py's commands, with the desktop handlers for `run` and `demo`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from app.cli import run_options
+
+    if args.console:
+        from app.live import run_console
+
+        return run_console(run_options(args))
+    from ui.app import run_app
+
+    return run_app(run_options(args))
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from app.cli import run_options
+    from ui.app import run_app
+
+    return run_app(run_options(args), demo=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from app.cli import main as app_main
+
+    return app_main(argv, gui={"run": cmd_run, "demo": cmd_demo})
+
+
+if __name__ == "__main__":
+    sys.exit(main())
