@@ -60,6 +60,7 @@ class CopilotParts:
     hotkeys: Hotkeys | None = None
     capture: Capture | None = None
     focused_window: Callable[[], Any] | None = None
+    command_keys: frozenset[str] = frozenset()  # episode key names in the accept/dismiss chords
     on_notice: Callable[[str], None] = lambda _message: None
 
 
@@ -88,6 +89,7 @@ class Copilot:
         self._latency_ms = 0.0
         self._window: Any = None
         self._grabbed = False
+        self._swallowed: set[str] = set()  # command keys pressed under the grab: their release is ours too
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -102,6 +104,14 @@ class Copilot:
         if self._thread is not None:
             self._thread.join(timeout)
         self._set_grab(False)
+        self._log_remaining(self.parts.clock())
+
+    def _log_remaining(self, now: float) -> None:
+        """On the way out, a visible ghost counts as ignored and every decision is logged as it stands."""
+        self.tracker.abandon(now)
+        if self.parts.logbook is not None:
+            for decision in self.tracker.due(float("inf")):
+                self.parts.logbook.decision(decision)
 
     def command(self, name: str) -> None:
         """From any thread (the hotkey thread): queue a key command for the loop."""
@@ -150,6 +160,8 @@ class Copilot:
     def _event(self, event: Event, logged: list[Event]) -> bool:
         if self.status == "paused":
             return False  # paused means nothing is observed, predicted or stored
+        if self._is_command(event):
+            return False  # Tab/Esc pressed for Ghostpilot never reached an application: not user behaviour
         self.parts.session.observe_event(event)
         logged.append(event)
         if "x" in event:
@@ -158,6 +170,18 @@ class Copilot:
             return "x" in event and self.tracker.shown is not None
         self._last_input = float(event["t"])
         return self.tracker.observe(event)
+
+    def _is_command(self, event: Event) -> bool:
+        key = event.get("key")
+        if key is None or key not in self.parts.command_keys:
+            return False
+        if event["type"] == "key.down" and self._grabbed:
+            self._swallowed.add(key)
+            return True
+        if event["type"] == "key.up" and key in self._swallowed:
+            self._swallowed.discard(key)
+            return True
+        return False
 
     def _feed_frame(self) -> None:
         frame = self.parts.capture.latest() if self.parts.capture is not None else None
@@ -200,8 +224,7 @@ class Copilot:
                 self.status = "watching"
                 self.parts.on_notice("watching again")
             else:
-                if self.tracker.shown is not None:
-                    self.tracker.dismiss(now)
+                self.tracker.abandon(now)
                 self.status = "paused"
                 self.parts.on_notice("paused: nothing is observed or stored until you resume")
             return True

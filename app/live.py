@@ -18,6 +18,7 @@ from typing import Any
 from app.copilot import Copilot, CopilotParts
 from app.ghost import GhostView
 from app.settings import Settings, load_settings
+from app.tracker import MODIFIERS
 from inference.errors import GhostpilotError
 
 # settings.keys field -> the copilot's command name (the goal prompt arrives with the goals work)
@@ -96,10 +97,14 @@ def start_live(
     parts = CopilotParts(session=session, on_view=on_view, on_notice=on_notice, executor=executor)
     parts.clock = lambda: time.monotonic() - clock_start
     parts.focused_window = _safe(x11.focused_window)
+    parts.command_keys = command_keys(settings)
     copilot = Copilot(parts, min_confidence=_pick(options.min_confidence, settings.min_confidence))
-    recorder = InputRecorder(
-        clock_start, sink=copilot.inbox, is_injected=ledger.claim, on_user_input=executor.note_user_input
-    )
+
+    def physical_input(event: dict[str, Any]) -> None:
+        if event.get("key") not in parts.command_keys | MODIFIERS:  # the accept chord's release must not abort it
+            executor.note_user_input(event)
+
+    recorder = InputRecorder(clock_start, sink=copilot.inbox, is_injected=ledger.claim, on_user_input=physical_input)
     parts.hotkeys = _hotkeys(settings, copilot, on_notice, stoppers)
     parts.capture = _capture(_pick(options.fps, settings.capture_fps), parts.clock, on_notice, stoppers)
     if options.store:
@@ -132,6 +137,18 @@ def _traced(on_view: Callable[[GhostView], None], path: str) -> Callable[[GhostV
     return show
 
 
+CHORD_KEY_NAMES = {"bracketright": "]", "bracketleft": "[", "space": " ", "return": "enter", "esc": "escape"}
+
+
+def command_keys(settings: Settings) -> frozenset[str]:
+    """The episode key names of the while-visible chords (Tab, Esc, Right, ]), modifiers aside."""
+    names: set[str] = set()
+    for field_name in ("accept", "accept_step", "next_alternative", "previous_alternative", "dismiss"):
+        for part in getattr(settings.keys, field_name).lower().split("+"):
+            names.add(CHORD_KEY_NAMES.get(part, "cmd" if part == "super" else part))
+    return frozenset(names - MODIFIERS)
+
+
 def _pick(value: Any, default: Any) -> Any:
     return default if value is None else value
 
@@ -146,13 +163,26 @@ def _safe(query: Callable[[], Any]) -> Callable[[], Any]:
     return guarded
 
 
-def _executor(clock_start: float) -> tuple[Any, Any, Any]:
+class PlannedExecutor:
+    """The copilot's view of the executor: perform these events for that window, with the default pacing."""
+
+    def __init__(self, executor: Any) -> None:
+        self.executor = executor
+        self.note_user_input = executor.note_user_input
+
+    def perform(self, events: list[Any], expected_window_id: int | None) -> Any:
+        from app.executor import ExecutionPlan
+
+        return self.executor.perform(events, ExecutionPlan(expected_window_id=expected_window_id))
+
+
+def _executor(clock_start: float) -> tuple[Any, Any, PlannedExecutor]:
     from app.executor import Executor
     from app.inject import InjectionLedger, XTestInjector
 
     ledger = InjectionLedger()
     injector = XTestInjector(ledger=ledger)
-    return injector, ledger, Executor(injector, ledger)
+    return injector, ledger, PlannedExecutor(Executor(injector, ledger))
 
 
 def _hotkeys(settings: Settings, copilot: Copilot, on_notice: Callable[[str], None], stoppers: list) -> Any:

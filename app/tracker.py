@@ -20,6 +20,7 @@ SAME_TARGET_PX = 40.0  # a fresh prediction this close to the shown click refres
 MOVE_AWAY_PX = 40.0  # the pointer heading this far back out from its closest approach means the user went elsewhere
 CORRECTION_S = 3.0  # how long after a ghost ends we keep recording what the user really did
 MAX_ALTERNATIVES = 3
+MODIFIERS = frozenset({"shift", "ctrl", "alt", "cmd"})  # held for a chord or a capital: not a change of plan
 
 
 @dataclass
@@ -142,7 +143,7 @@ class GhostTracker:
                 self._end(t, "ignored")
                 return True
             return True  # the path is redrawn from the pointer
-        if event["type"] == "key.down":
+        if event["type"] == "key.down" and event["key"] not in MODIFIERS:
             self._end(t, "ignored", keep_event=event)
             return True
         return False
@@ -156,7 +157,7 @@ class GhostTracker:
             if shown.keys_done >= len(shown.current.keys):
                 self._end(float(event["t"]), "ignored")
             return True
-        if event["key"] == "shift":
+        if event["key"] in MODIFIERS:
             return False
         self._end(float(event["t"]), "ignored", keep_event=event)
         return True
@@ -189,6 +190,11 @@ class GhostTracker:
     def dismiss(self, now: float) -> None:
         if self.shown is not None:
             self._end(now, "dismissed")
+
+    def abandon(self, now: float) -> None:
+        """The copilot stops or pauses with a ghost showing: the user neither took nor refused it."""
+        if self.shown is not None:
+            self._end(now, "ignored")
 
     def cycle(self, step: int) -> None:
         if self.shown is not None and not (self.shown.keys_done or self.shown.moved):

@@ -33,7 +33,7 @@ class Logger(QObject):
         if event.type() == QEvent.Type.MouseButtonPress and isinstance(obj, QWidget):
             pos = event.globalPosition()  # type: ignore[attr-defined]
             self.write(event="press", x=round(pos.x()), y=round(pos.y()), button=BUTTON_NAMES.get(event.button(), "?"))  # type: ignore[attr-defined]
-        elif event.type() == QEvent.Type.KeyPress and isinstance(obj, QLineEdit):
+        elif event.type() == QEvent.Type.KeyPress and obj is QApplication.focusWidget():
             self.write(event="key", key=int(event.key()), text=event.text())  # type: ignore[attr-defined]
         return False
 
