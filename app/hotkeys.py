@@ -26,8 +26,8 @@ DEFAULT_BINDINGS: dict[str, str] = {
     "pause": "ctrl+alt+g",
     "accept": "tab",
     "accept_step": "ctrl+right",
-    "next_alt": "alt+bracketright",
-    "prev_alt": "alt+bracketleft",
+    "next_alternative": "alt+bracketright",
+    "previous_alternative": "alt+bracketleft",
     "dismiss": "escape",
 }
 ALWAYS_ACTIONS: frozenset[str] = frozenset({"pause"})

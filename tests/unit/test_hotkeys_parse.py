@@ -70,12 +70,12 @@ def test_default_bindings_parse_and_split_into_always_and_while_visible() -> Non
     chords = parse_bindings(DEFAULT_BINDINGS)
     always, while_visible = split_bindings(chords)
     assert set(always) == set(ALWAYS_ACTIONS) == {"pause"}
-    assert set(while_visible) == {"accept", "accept_step", "next_alt", "prev_alt", "dismiss"}
-    assert str(chords["next_alt"]) == "alt+bracketright"
+    assert set(while_visible) == {"accept", "accept_step", "next_alternative", "previous_alternative", "dismiss"}
+    assert str(chords["next_alternative"]) == "alt+bracketright"
 
 
 def test_two_actions_on_one_chord_are_rejected() -> None:
     with pytest.raises(GhostpilotError, match="bound to both 'accept' and 'dismiss'"):
         parse_bindings({"accept": "tab", "dismiss": "TAB"})
     with pytest.raises(GhostpilotError, match="bound to both"):
-        parse_bindings({"next_alt": "alt+]", "prev_alt": "alt+bracketright"})
+        parse_bindings({"next_alternative": "alt+]", "previous_alternative": "alt+bracketright"})
