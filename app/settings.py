@@ -24,14 +24,13 @@ SETTINGS_FILE = "settings.json"
 SETTINGS_VERSION = 2
 MAX_CAPTURE_FPS = 30.0
 DEVICES = ("auto", "cpu", "cuda")
-MODIFIERS = ("ctrl", "alt", "shift", "super")
 # Password managers and private browser windows: nothing is captured or suggested while one has focus.
 DEFAULT_DENY_LIST = ("1Password", "Bitwarden", "KeePassXC", "LastPass", "Dashlane", "Private Browsing", "Incognito")
 
 
 @dataclass(frozen=True)
 class KeyBindings:
-    """Chords as lowercase X keysym names joined by '+', modifiers first (e.g. "ctrl+alt+g")."""
+    """Chords as X keysym names joined by '+', modifiers first (e.g. "ctrl+alt+g"); stored canonical."""
 
     accept: str = "tab"  # take the whole ghost
     accept_step: str = "ctrl+right"  # take the ghost's next step only
@@ -110,12 +109,18 @@ def _field_error(source: str, name: str, problem: str) -> GhostpilotError:
 
 
 def _check_chord(source: str, name: str, value: Any) -> str:
+    """A chord in its canonical form ("Tab" -> "tab", "alt+]" -> "alt+bracketright"), or a field error."""
     parts = value.split("+") if isinstance(value, str) else []
-    if not parts or not all(parts) or value != value.lower() or any(p in MODIFIERS for p in parts[-1:]):
-        raise _field_error(source, name, f"must be a chord like 'tab' or 'ctrl+alt+g', got {value!r}")
-    if any(p not in MODIFIERS for p in parts[:-1]):
-        raise _field_error(source, name, f"has an unknown modifier in {value!r} (use {'/'.join(MODIFIERS)})")
-    return value
+    if not parts or not value.strip():
+        raise _field_error(source, name, f"must be a chord like 'tab' or 'ctrl+alt+g', got {json.dumps(value)}")
+    try:
+        from app.hotkeys import parse_chord
+
+        return str(parse_chord(value))
+    except GhostpilotError as exc:
+        raise _field_error(source, name, f"is not a usable chord: {exc.message}") from None
+    except ImportError:  # no python-xlib (not Linux): keep the text, the platform's key layer checks it
+        return value.strip().lower()
 
 
 def _keys_from(source: str, raw: Any) -> KeyBindings:

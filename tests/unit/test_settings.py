@@ -163,7 +163,8 @@ def test_a_v1_file_loads_migrated_and_is_rewritten_with_a_backup() -> None:
         ({"deny_list": "1Password"}, "deny_list"),
         ({"model": ""}, "model"),
         ({"keys": {"acept": "tab"}}, "keys.acept"),
-        ({"keys": {"accept": "Tab"}}, "keys.accept"),
+        ({"keys": {"accept": "ctrl+nosuchkey"}}, "keys.accept"),
+        ({"keys": {"accept": "esc"}}, "keys.dismiss"),  # the same key as dismiss's "escape"
         ({"keys": {"accept": "hyper+tab"}}, "keys.accept"),
         ({"keys": {"accept": "ctrl+"}}, "keys.accept"),
         ({"keys": {"dismiss": "tab"}}, "keys.dismiss"),
@@ -184,6 +185,14 @@ def test_a_broken_file_raises_one_line_naming_file_and_field_and_stays_untouched
         update_settings(min_confidence=0.9)
     assert path.read_bytes() == before
     assert sorted(p.name for p in path.parent.iterdir()) == ["settings.json"]
+
+
+def test_chords_are_stored_in_canonical_form() -> None:
+    path = default_settings_path()
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps({"keys": {"accept": "Tab", "next_alternative": "Alt+]", "pause": "alt+ctrl+G"}}))
+    keys = load_settings().keys
+    assert (keys.accept, keys.next_alternative, keys.pause) == ("tab", "alt+bracketright", "ctrl+alt+g")
 
 
 def test_not_json_and_newer_versions_are_refused_without_touching_the_file() -> None:
