@@ -52,6 +52,14 @@ def events(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.startswith("{")]
 
 
+def typed(log: Path) -> str:
+    return "".join(e["text"] for e in events(log) if e["event"] == "key")
+
+
+def presses(log: Path) -> list[dict[str, Any]]:
+    return [e for e in events(log) if e["event"] == "press"]
+
+
 def grab() -> np.ndarray:
     """The whole X screen as H x W x 3 (BGR) int16, so differences do not wrap."""
     import mss
@@ -72,7 +80,8 @@ def settled_grab() -> np.ndarray:
         previous = current
         return (current,) if equal else None
 
-    return wait_for(same, "a still screen")[0]
+    shot: np.ndarray = wait_for(same, "a still screen")[0]
+    return shot
 
 
 @contextmanager
@@ -122,16 +131,14 @@ def test_clicks_and_keys_reach_the_window_below_and_the_overlay_never_takes_focu
     with overlay(tmp_path, CLICK_VIEW, "outline", "--cycle") as out:
         wait_for(lambda: changed(before, grab(), *BUTTON, r=2), "the ghost click ring on the button")
         subprocess.run(["xdotool", "type", "--delay", "30", "hello"], check=True)
-        typed = lambda: "".join(e["text"] for e in events(target) if e["event"] == "key")  # noqa: E731
-        wait_for(lambda: typed() == "hello", "the typed keys in the target's field")
+        wait_for(lambda: typed(target) == "hello", "the typed keys in the target's field")
         focus = subprocess.run(["xdotool", "getwindowfocus"], check=True, capture_output=True, text=True).stdout
         overlay_window = next(e["wid"] for e in events(out) if e["event"] == "ready")
         subprocess.run(["xdotool", "mousemove", *map(str, BUTTON), "click", "1"], check=True)
-        presses = lambda: [e for e in events(target) if e["event"] == "press"]  # noqa: E731
-        wait_for(presses, "the click on the target's button")
+        wait_for(lambda: presses(target), "the click on the target's button")
         time.sleep(0.3)  # a few more view changes while the target is focused
         overlay_events = events(out)
-    assert presses() == [{"event": "press", "x": BUTTON[0], "y": BUTTON[1], "button": "left"}]
+    assert presses(target) == [{"event": "press", "x": BUTTON[0], "y": BUTTON[1], "button": "left"}]
     assert int(focus) != overlay_window
     assert not any(e["event"] == "focused" for e in overlay_events), overlay_events
 
