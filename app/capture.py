@@ -282,6 +282,7 @@ class ScreenCapture:
 def _resize(rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     from PIL import Image
 
-    small = np.asarray(Image.fromarray(rgb).resize(size, Image.Resampling.BILINEAR))
+    # reducing_gap: a box reduce first, then bilinear: 1.6 ms instead of 10 ms from 1920x1080 to 128x64
+    small = np.asarray(Image.fromarray(rgb).resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0))
     small.flags.writeable = False
     return small
