@@ -89,6 +89,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from app.bench import run_bench
 
+    if args.live:
+        if args.live_handler is None:
+            return cmd_gui_missing(args)
+        return int(args.live_handler(args))
     results = run_bench(args.model, steps=args.steps)
     print(json.dumps(results, indent=2) if args.json else "\n".join(f"{k}: {v}" for k, v in results.items()))
     return 0
@@ -201,7 +205,9 @@ def build_parser(gui: Mapping[str, Handler] | None = None) -> argparse.ArgumentP
     p.add_argument("--model", default=None)
     p.add_argument("--steps", type=int, default=2000)
     p.add_argument("--json", action="store_true")
-    p.set_defaults(handler=cmd_bench)
+    p.add_argument("--live", action="store_true", help="the whole copilot on this display: latency, CPU, memory")
+    p.add_argument("--seconds", type=float, default=20.0, help="length of each --live phase")
+    p.set_defaults(handler=cmd_bench, live_handler=gui.get("bench-live"))
     return parser
 
 

@@ -146,13 +146,14 @@ class Copilot:
                 changed |= self._performed(item)
             elif item in COMMANDS:
                 changed |= self._command(item, now)
+        if changed:
+            self._publish(now)  # the ghost follows the input first; model work comes after
         if self.parts.logbook is not None and logged:
             self.parts.logbook.events(logged)
         if self.status == "watching":
             self._feed_frame()
-            changed |= self._predict(now)
-        if changed:
-            self._publish(now)
+            if self._predict(now):
+                self._publish(now)
         if self.parts.logbook is not None:
             for decision in self.tracker.due(now):
                 self.parts.logbook.decision(decision)

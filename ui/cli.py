@@ -26,10 +26,20 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_app(run_options(args), demo=True)
 
 
+def cmd_bench_live(args: argparse.Namespace) -> int:
+    import json
+
+    from ui.bench import run_live_bench
+
+    results = run_live_bench(args.model, seconds=args.seconds)
+    print(json.dumps(results, indent=2))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from app.cli import main as app_main
 
-    return app_main(argv, gui={"run": cmd_run, "demo": cmd_demo})
+    return app_main(argv, gui={"run": cmd_run, "demo": cmd_demo, "bench-live": cmd_bench_live})
 
 
 if __name__ == "__main__":
