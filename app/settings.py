@@ -104,7 +104,7 @@ def migrate(data: dict[str, Any], source: str = "settings") -> dict[str, Any]:
 
 def _field_error(source: str, name: str, problem: str) -> GhostpilotError:
     return GhostpilotError(
-        f"{source}: settings field '{name}' {problem}", "fix or delete that field (docs/settings.md lists them)"
+        f"{source}: settings field '{name}' {problem}", "fix or delete that field; docs/settings.md lists them"
     )
 
 
