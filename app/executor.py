@@ -249,6 +249,7 @@ class Executor:
             self.injector.key(self._keys_down.pop(), False)
         while self._buttons_down:
             self.injector.button(self._buttons_down.pop(), False)
+        self.injector.sync()  # when perform() returns, the server has seen every release
 
 
 def _validate(events: Sequence[Mapping[str, Any]]) -> None:

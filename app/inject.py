@@ -40,6 +40,8 @@ class Injector(Protocol):
     def button(self, name: str, pressed: bool) -> None: ...
     def scroll(self, dx: int, dy: int) -> None: ...
     def key(self, name: str, pressed: bool) -> None: ...
+    def sync(self) -> None:
+        """Return once the server has processed everything injected so far."""
 
 
 @dataclass
@@ -160,6 +162,9 @@ class XTestInjector:
 
     def close(self) -> None:
         self._display.close()
+
+    def sync(self) -> None:
+        self._display.sync()
 
     def move(self, x: int, y: int) -> None:
         from Xlib import X
