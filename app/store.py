@@ -25,7 +25,6 @@ from app.paths import data_dir
 from app.store_schema import (
     DECISIONS,
     SUGGESTION_KINDS,
-    THUMBNAIL_WIDTH,
     DecisionRecord,
     LogFileError,
     SessionRecord,
@@ -78,13 +77,6 @@ class StoreStatus:
     paused: str | None  # why logging is paused; None while writing normally
 
 
-def _queued_frame(rgb: np.ndarray) -> np.ndarray:
-    """A cheap strided copy (at most twice the thumbnail width) so the caller may reuse its buffer."""
-    check_rgb(rgb)
-    step = max(1, rgb.shape[1] // (2 * THUMBNAIL_WIDTH))
-    return np.array(rgb[::step, ::step], copy=True)
-
-
 @dataclass
 class _Item:
     kind: str  # a table name, or "end" (a session's end time)
@@ -92,6 +84,7 @@ class _Item:
     rows: int
     size: int  # approximate bytes held while queued
     droppable: bool = True  # session rows are never shed: everything else refers to them
+    frame_size: int = 0  # bytes of a suggestion's frame: shed before any record
     seq: int = 0
 
 
@@ -104,7 +97,8 @@ class _Queue:
         self._max_bytes = max_bytes
         self._bytes = self._rows = self._seq = 0
         self._in_flight: int | None = None  # lowest sequence number the writer holds
-        self._unreported = 0
+        self._unreported = 0  # rows shed since the writer last reported
+        self._unreported_frames = 0
         self.dropped_rows = 0
         self.closed = False
 
@@ -121,6 +115,16 @@ class _Queue:
             self._cond.notify_all()
 
     def _shed(self) -> None:
+        """Over the bound: strip screen frames from the oldest suggestions first, then drop the oldest records."""
+        for item in self._items:
+            if self._bytes <= self._max_bytes:
+                return
+            if item.frame_size:
+                item.payload = replace(item.payload, frame=None)
+                self._bytes -= item.frame_size
+                item.size -= item.frame_size
+                item.frame_size = 0
+                self._unreported_frames += 1
         index = 0
         while self._bytes > self._max_bytes and index < len(self._items):
             item = self._items[index]
@@ -181,10 +185,12 @@ class _Queue:
         with self._cond:
             self.dropped_rows += rows
 
-    def take_unreported_drops(self) -> int:
+    def take_unreported_drops(self) -> tuple[int, int]:
+        """(rows, frames) shed since the last call."""
         with self._cond:
-            count, self._unreported = self._unreported, 0
-            return count
+            counts = self._unreported, self._unreported_frames
+            self._unreported = self._unreported_frames = 0
+            return counts
 
     @property
     def queued_rows(self) -> int:
@@ -252,6 +258,7 @@ class _Writer:
                     return
                 if not self._wait_out(exc, attempt):
                     lost = _rows(batch) + self._queue.discard_all()
+                    self._queue.count_dropped(lost)
                     self._notify(f"logging stopped: {lost} records not written ({exc})")
                     return
                 attempt += 1
@@ -266,21 +273,22 @@ class _Writer:
         try:
             for kind, rows in _grouped(batch):
                 if kind == "end":
-                    for row in rows:
-                        if (
-                            conn.execute(
-                                "UPDATE sessions SET ended_at = ? WHERE id = ?", (row["ended_at"], row["id"])
-                            ).rowcount
-                            == 0
-                        ):
-                            raise LookupError(f"no session {row['id']}")
-                else:
+                    self._end_sessions(rows)
+                else:  # a revised decision replaces the earlier one
                     self._db.table(kind).insert_all(rows, batch_size=1000, replace=kind == "decisions")
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
                 conn.rollback()
             raise
+
+    def _end_sessions(self, rows: list[dict[str, Any]]) -> None:
+        for row in rows:
+            update = self._db.conn.execute(
+                "UPDATE sessions SET ended_at = ? WHERE id = ?", (row["ended_at"], row["id"])
+            )
+            if update.rowcount == 0:
+                raise LookupError(f"no session {row['id']}")
 
     def _isolate(self, batch: list[_Item], exc: Exception) -> None:
         """A bad record fails its whole transaction: write the others one by one, drop only the bad ones."""
@@ -321,10 +329,11 @@ class _Writer:
             self._db.conn.execute(f"PRAGMA max_page_count = {int(pages)}")
 
     def _report_drops(self) -> None:
-        if dropped := self._queue.take_unreported_drops():
-            self._notify(
-                f"logging queue full: dropped the {dropped} oldest records ({self._queue.dropped_rows} in all)"
-            )
+        rows, frames = self._queue.take_unreported_drops()
+        if frames:
+            self._notify(f"logging queue full: dropped the screen thumbnails of {frames} suggestions")
+        if rows:
+            self._notify(f"logging queue full: dropped the {rows} oldest records ({self._queue.dropped_rows} in all)")
 
     def _notify(self, message: str) -> None:
         try:
@@ -373,8 +382,7 @@ class Store:
         `on_notice` is called from the writer thread with one-line notices ("logging paused: disk full ...").
         """
         path = data_dir() / LOG_NAME if path is None else path
-        if path.parent != path:
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         options = options or StoreOptions()
         return cls(path, connect_writer(path, options.busy_timeout_ms), on_notice, options)
 
@@ -390,12 +398,15 @@ class Store:
     def log_suggestion(self, record: SuggestionRecord) -> str:
         if record.kind not in SUGGESTION_KINDS:
             raise ValueError(f"suggestion kind must be one of {SUGGESTION_KINDS}, got {record.kind!r}")
-        size = 2000 + EVENT_BYTES * (len(record.events) + len(record.alternatives))
+        frame_size = 0
         if isinstance(record.frame, np.ndarray):
-            record = replace(record, frame=_queued_frame(record.frame))
-        if record.frame is not None:
-            size += len(record.frame) if isinstance(record.frame, bytes) else record.frame.nbytes
-        self._queue.put(_Item("suggestions", record, 1, size))
+            check_rgb(record.frame)
+            frame = record.frame.copy()  # 0.15 ms for 1080p, so the caller may reuse its buffer
+            record, frame_size = replace(record, frame=frame), frame.nbytes
+        elif record.frame is not None:
+            frame_size = len(record.frame)
+        size = 2000 + EVENT_BYTES * (len(record.events) + len(record.alternatives)) + frame_size
+        self._queue.put(_Item("suggestions", record, 1, size, frame_size=frame_size))
         return record.id
 
     def log_decision(self, record: DecisionRecord) -> None:

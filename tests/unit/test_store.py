@@ -206,7 +206,7 @@ def test_frame_thumbnail_is_a_small_png_with_the_aspect_kept() -> None:
     assert tuple(pixels[10, 10]) == (0, 200, 0) and tuple(pixels[170, 10]) == (0, 0, 0)
 
 
-def test_a_large_frame_is_queued_small_and_the_callers_buffer_can_be_reused(store: Store, log_path: Path) -> None:
+def test_a_frame_becomes_a_thumbnail_and_the_callers_buffer_can_be_reused(store: Store, log_path: Path) -> None:
     session_id = store.begin_session(session())
     frame = np.full((1080, 1920, 3), 77, np.uint8)
     store.log_suggestion(SuggestionRecord(session_id, 0.0, "keys", [], 0.5, frame=frame))
@@ -472,6 +472,41 @@ def test_a_full_queue_drops_the_oldest_records_with_a_count(log_path: Path, noti
     assert {s["id"] for s in read_sessions(log_path)} == {session_id, late_session}  # sessions are never shed
     times = [e["t"] for e in read_events(log_path, session_id)]
     assert times[-1] == pytest.approx(599 + 9 / 30)  # the newest records were kept
+
+
+def test_under_memory_pressure_thumbnails_go_before_records(log_path: Path, notices: Notices) -> None:
+    frame = np.full((360, 640, 3), 9, np.uint8)  # 691 KB queued
+    options = StoreOptions(max_queue_bytes=2_000_000, batch_rows=1)
+    with Store.open(log_path, on_notice=notices, options=options) as store:
+        session_id = store.begin_session(session())
+        assert store.flush()
+        pages, page_size = _page_count(log_path)
+        store.set_size_limit(pages * page_size)
+        store.log_events(session_id, moves(300))  # the batch the paused writer holds
+        assert wait_until(lambda: notices.seen("logging paused: disk full"))
+        ids = [store.log_suggestion(SuggestionRecord(session_id, i, "keys", [], 0.5, frame=frame)) for i in range(6)]
+        store.log_events(session_id, moves(100, start=10))
+        assert wait_until(lambda: notices.seen("dropped the screen thumbnails of"))
+        assert store.status().dropped_rows == 0
+        store.set_size_limit(None)
+        assert store.flush(WAIT_S)
+    rows = {r["id"]: r["frame"] for r in read_suggestions(log_path)}
+    assert set(rows) == set(ids) and rows[ids[0]] is None and rows[ids[-1]] is not None
+    assert count_rows(log_path)["events"] == 400
+
+
+def test_closing_while_the_disk_is_full_reports_what_is_lost(log_path: Path, notices: Notices) -> None:
+    store = Store.open(log_path, on_notice=notices)
+    session_id = store.begin_session(session())
+    assert store.flush()
+    pages, page_size = _page_count(log_path)
+    store.set_size_limit(pages * page_size)
+    store.log_events(session_id, moves(300))
+    assert wait_until(lambda: notices.seen("logging paused: disk full"))
+    store.log_events(session_id, moves(200))
+    assert store.close(WAIT_S)
+    assert notices.seen("logging stopped: 500 records not written")
+    assert count_rows(log_path)["events"] == 0
 
 
 LOCKER = """
