@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+import weakref
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -229,11 +230,11 @@ class _Writer:
             while (batch := self._queue.take(self._options.batch_rows)) is not None:
                 try:
                     self._write(batch)
+                    self._report_drops()
                 except Exception as exc:  # a bug must not end logging silently
                     self._notify(f"log writer error ({type(exc).__name__}: {exc}); {_rows(batch)} records lost")
                 finally:
                     self._queue.done()
-                self._report_drops()
         finally:
             self._close()
 
@@ -348,6 +349,14 @@ class _Writer:
             self._notify(f"closing {self._path} failed: {exc}")
 
 
+def _shut_down(queue: _Queue, writer: _Writer, thread: threading.Thread, timeout: float) -> bool:
+    if not queue.closed:
+        queue.close()
+        writer.wake()
+    thread.join(timeout)
+    return not thread.is_alive()
+
+
 def _rows(batch: list[_Item]) -> int:
     return sum(item.rows for item in batch)
 
@@ -372,6 +381,8 @@ class Store:
         self._writer = _Writer(db, path, self._queue, on_notice or logger.warning, options)
         self._thread = threading.Thread(target=self._writer.run, name="ghostpilot-store-writer", daemon=True)
         self._thread.start()
+        # a store that is dropped or still open at interpreter exit still writes what was queued
+        self._finalizer = weakref.finalize(self, _shut_down, self._queue, self._writer, self._thread, 10.0)
 
     @classmethod
     def open(
@@ -432,11 +443,8 @@ class Store:
 
     def close(self, timeout: float = 10.0) -> bool:
         """Write what is queued, then close the file. Idempotent; True when the writer finished in time."""
-        if not self._queue.closed:
-            self._queue.close()
-            self._writer.wake()
-        self._thread.join(timeout)
-        return not self._thread.is_alive()
+        self._finalizer.detach()
+        return _shut_down(self._queue, self._writer, self._thread, timeout)
 
     def __enter__(self) -> Store:
         return self

@@ -271,6 +271,20 @@ def test_close_writes_what_is_queued_and_is_idempotent(log_path: Path) -> None:
         store.log_events(session_id, moves(1))
 
 
+def test_a_store_left_open_at_exit_still_writes_its_queue(log_path: Path) -> None:
+    code = f"""
+from pathlib import Path
+from app.store import SessionRecord, Store
+store = Store.open(Path({str(log_path)!r}))
+session_id = store.begin_session(SessionRecord(0.0, 800, 600))
+store.log_events(session_id, [{{"t": i / 30, "type": "mouse.move", "x": i, "y": 0}} for i in range(20_000)])
+"""
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert count_rows(log_path)["events"] == 20_000
+
+
 def test_the_store_is_a_context_manager(log_path: Path) -> None:
     with Store.open(log_path) as store:
         store.begin_session(session())
@@ -292,6 +306,8 @@ def test_log_files_are_private_in_a_private_default_dir(tmp_path: Path) -> None:
         assert modes == {"ghostpilot.db": 0o600, "ghostpilot.db-wal": 0o600, "ghostpilot.db-shm": 0o600}
         assert stat.S_IMODE(folder.stat().st_mode) == 0o700
         store.close()
+        assert count_rows(folder / "ghostpilot.db")["events"] == 100  # a reader may recreate -wal and -shm
+        assert {stat.S_IMODE(p.stat().st_mode) for p in folder.iterdir()} == {0o600}
     finally:
         os.umask(previous)
 
