@@ -74,7 +74,7 @@ class SuggestionRecord:
     latency_ms: float | None = None
     goal: str | None = None
     window: str | None = None  # focused window title
-    frame: bytes | np.ndarray | None = None  # PNG bytes, or an RGB frame the writer thread turns into a thumbnail
+    frame: bytes | np.ndarray | None = field(default=None, compare=False)  # PNG, or RGB the writer thumbnails
     id: str = field(default_factory=new_id)
 
     @classmethod
@@ -101,7 +101,7 @@ class DecisionRecord:
 
 
 def session_row(record: SessionRecord) -> dict[str, Any]:
-    return asdict(record)
+    return {**asdict(record), "screen_width": int(record.screen_width), "screen_height": int(record.screen_height)}
 
 
 def event_rows(session_id: str, events: list[Event]) -> list[dict[str, Any]]:
@@ -118,7 +118,7 @@ def event_rows(session_id: str, events: list[Event]) -> list[dict[str, Any]]:
 
 
 def suggestion_row(record: SuggestionRecord) -> dict[str, Any]:
-    click_x, click_y = record.click if record.click is not None else (None, None)
+    click_x, click_y = (float(record.click[0]), float(record.click[1])) if record.click is not None else (None, None)
     frame = frame_thumbnail(record.frame) if isinstance(record.frame, np.ndarray) else record.frame
     return {
         "id": record.id, "session_id": record.session_id, "t": float(record.t), "kind": record.kind,
@@ -129,7 +129,12 @@ def suggestion_row(record: SuggestionRecord) -> dict[str, Any]:
 
 
 def decision_row(record: DecisionRecord) -> dict[str, Any]:
-    return {**asdict(record), "correction": dumps(record.correction)}
+    error = None if record.endpoint_error_px is None else float(record.endpoint_error_px)
+    return {
+        "suggestion_id": record.suggestion_id, "t": float(record.t), "decision": record.decision,
+        "steps_accepted": int(record.steps_accepted), "correction": dumps(record.correction),
+        "endpoint_error_px": error,
+    }  # fmt: skip
 
 
 def frame_thumbnail(rgb: np.ndarray, max_width: int = THUMBNAIL_WIDTH) -> bytes:
