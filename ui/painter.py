@@ -12,13 +12,14 @@ window mask made from the alpha channel shows exactly what was drawn).
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Literal
 
-from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QImage, QPainter, QPen
+from PySide6.QtCore import QLineF, QPointF, QRect, QRectF, QSize, Qt
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QImage, QPainter, QPen, QPolygonF, QRegion
 
 from app.ghost import GhostPath, GhostView
 
@@ -30,6 +31,7 @@ ALTERNATIVE_OPACITY = 0.4  # non-selected alternatives, relative to the selected
 PATH_ALPHA = 0.75  # the dots nearest in time on the selected path; the far end fades to FAR_FADE of this
 THREAD_SHARE = 0.5  # the line joining the dots, relative to them (translucent style)
 FAR_FADE = 0.2
+FADE_LEVELS = 6  # distinct steps of that fade
 LINE_WIDTH = 2.5
 DOT_RADIUS = 3.0
 RING_RADIUS = 13.0
@@ -56,24 +58,34 @@ class Track:
     click: QPointF | None
     button: str
     selected: bool
-    label: str  # the confidence, "72%"; empty when unknown
-    label_rect: QRectF | None
+    boxes: tuple[tuple[QRectF, str], ...]  # small labels: the confidence ("72%"), the button ("R", "M")
+    lines: tuple[tuple[int, list[QLineF]], ...] = ()  # the path's segments batched by fade level
+    dots: tuple[tuple[int, QPolygonF], ...] = ()  # its points batched by fade level
 
 
 @dataclass(frozen=True)
 class Layout:
-    """Where everything of one view goes; `bounds` is what a repaint of it must cover."""
+    """Where everything of one view goes; `region` is what a repaint of it must cover."""
 
     tracks: tuple[Track, ...] = ()
     keys: str = ""
     keys_rect: QRectF | None = None
     corner_lines: tuple[str, ...] = ()
     corner_rect: QRectF | None = None
-    bounds: QRect = field(default_factory=QRect)
+    ghost_bounds: QRect = field(default_factory=QRect)  # paths, rings, labels and keys
+    corner_bounds: QRect = field(default_factory=QRect)  # goal and status, far from the ghosts: a rect of its own
+
+    @property
+    def region(self) -> QRegion:
+        return QRegion(self.ghost_bounds).united(self.corner_bounds)
+
+    @property
+    def bounds(self) -> QRect:
+        return self.ghost_bounds.united(self.corner_bounds)
 
     @property
     def empty(self) -> bool:
-        return self.bounds.isEmpty()
+        return self.ghost_bounds.isEmpty() and self.corner_bounds.isEmpty()
 
 
 def ghost_font(style: Style) -> QFont:
@@ -103,11 +115,22 @@ def _track(path: GhostPath, selected: bool, to_local: ToLocal, metrics: QFontMet
     if click is not None and points and points[-1][0] != click:
         points.append((click, FAR_FADE if horizon > 0 else 1.0))  # the path runs into its click ring
     end = click if click is not None else (points[-1][0] if points else None)
-    label = f"{round(path.confidence * 100)}%" if path.confidence > 0 else ""
-    label_rect = None
-    if label and end is not None:
-        label_rect = _text_rect(QPointF(end.x() + RING_RADIUS + 4, end.y() - RING_RADIUS - 4), label, metrics)
-    return Track(tuple(points), click, path.button or "left", selected, label, label_rect)
+    boxes = []
+    if path.confidence > 0 and end is not None:
+        label = f"{round(path.confidence * 100)}%"
+        boxes.append((_text_rect(end + QPointF(RING_RADIUS + 4, -RING_RADIUS - 4), label, metrics), label))
+    letter = BUTTON_LETTERS.get(path.button or "left")
+    if letter and click is not None:
+        boxes.append((_text_rect(click + QPointF(RING_RADIUS * 0.75, RING_RADIUS * 0.75), letter, metrics), letter))
+    lines: dict[int, list[QLineF]] = defaultdict(list)
+    dots: dict[int, list[QPointF]] = defaultdict(list)
+    for (a, near_a), (b, near_b) in pairwise(points):
+        lines[_level((near_a + near_b) / 2)].append(QLineF(a, b))
+    for point, near in points:
+        dots[_level(near)].append(point)
+    batched_dots = tuple((level, QPolygonF(spots)) for level, spots in dots.items())
+    button = path.button or "left"
+    return Track(tuple(points), click, button, selected, tuple(boxes), tuple(lines.items()), batched_dots)
 
 
 def _keys_anchor(view: GhostView, to_local: ToLocal, fallback: QPointF | None) -> QPointF | None:
@@ -157,8 +180,8 @@ def layout_view(view: GhostView | None, to_local: ToLocal, frame: QRectF, style:
         anchor = _keys_anchor(view, to_local, end)
         keys_rect = _text_rect(anchor, keys, metrics) if anchor is not None else None
     corner_lines, corner_rect = _corner(view, frame, metrics)
-    layout = Layout(tracks, keys, keys_rect, corner_lines, corner_rect)
-    return Layout(tracks, keys, keys_rect, corner_lines, corner_rect, _bounds(layout))
+    corner_bounds = _aligned(corner_rect) if corner_rect is not None else QRect()
+    return Layout(tracks, keys, keys_rect, corner_lines, corner_rect, _ghost_bounds(tracks, keys_rect), corner_bounds)
 
 
 def current_keys(view: GhostView) -> str:
@@ -167,20 +190,28 @@ def current_keys(view: GhostView) -> str:
     return current.keys if current is not None else ""
 
 
-def _bounds(layout: Layout) -> QRect:
-    """Everything the layout paints, with room for pens, outlines and antialiasing."""
-    reach = RING_RADIUS + LINE_WIDTH + 3
-    rect = QRectF()
-    for track in layout.tracks:
-        spots = [p for p, _ in track.points] + ([track.click] if track.click is not None else [])
-        for spot in spots:
-            rect = rect.united(QRectF(spot.x() - reach, spot.y() - reach, 2 * reach, 2 * reach))
-        if track.label_rect is not None:
-            rect = rect.united(track.label_rect)
-    for box in (layout.keys_rect, layout.corner_rect):
-        if box is not None:
-            rect = rect.united(box)
+def _aligned(rect: QRectF) -> QRect:
+    """Whole pixels covering `rect`, with room for antialiasing."""
     return rect.toAlignedRect().adjusted(-2, -2, 2, 2) if not rect.isEmpty() else QRect()
+
+
+def _ghost_bounds(tracks: Sequence[Track], keys_rect: QRectF | None) -> QRect:
+    """Everything but the corner box, with room for rings, pens and outlines."""
+    reach = RING_RADIUS + LINE_WIDTH + 3
+    xs: list[float] = []
+    ys: list[float] = []
+    rect = keys_rect if keys_rect is not None else QRectF()
+    for track in tracks:
+        spots = [p for p, _ in track.points] + ([track.click] if track.click is not None else [])
+        xs.extend(p.x() for p in spots)
+        ys.extend(p.y() for p in spots)
+        for box, _ in track.boxes:
+            rect = rect.united(box)
+    if xs:
+        rect = rect.united(
+            QRectF(min(xs) - reach, min(ys) - reach, max(xs) - min(xs) + 2 * reach, max(ys) - min(ys) + 2 * reach)
+        )
+    return _aligned(rect)
 
 
 def _passes(style: Style, colour: QColor, alpha: float, width: float) -> list[tuple[QColor, float]]:
@@ -199,6 +230,15 @@ def _track_colour(track: Track, style: Style, by_button: bool = False) -> QColor
     return BUTTON_COLOURS.get(track.button, PATH_COLOUR) if by_button else PATH_COLOUR
 
 
+def _level(near: float) -> int:
+    """Nearness in FADE_LEVELS steps, so a path is drawn in a few batched calls instead of one per segment."""
+    return round((near - FAR_FADE) / (1.0 - FAR_FADE) * (FADE_LEVELS - 1))
+
+
+def _near(level: int) -> float:
+    return FAR_FADE + (1.0 - FAR_FADE) * level / (FADE_LEVELS - 1)
+
+
 def _paint_path(painter: QPainter, track: Track, style: Style, opacity: float) -> None:
     """Dots along the path (smaller and fainter further in time) on a thread; flat caps so faint joints never
     stack into brighter beads."""
@@ -206,23 +246,21 @@ def _paint_path(painter: QPainter, track: Track, style: Style, opacity: float) -
     width = LINE_WIDTH if track.selected else LINE_WIDTH * 0.7
     thread = THREAD_SHARE if style == "translucent" else 1.0
     cap = Qt.PenCapStyle.FlatCap if style == "translucent" else Qt.PenCapStyle.RoundCap
-    points = track.points
     for pass_index in range(2 if style == "outline" else 1):  # all outlines first, so they never cover a stroke
-        for (a, near_a), (b, near_b) in pairwise(points):
-            alpha = PATH_ALPHA * thread * opacity * (near_a + near_b) / 2
+        for level, segments in track.lines:
+            alpha = PATH_ALPHA * thread * opacity * _near(level)
             pen_colour, pen_width = _passes(style, colour, alpha, width * (0.6 + 0.4 * thread))[pass_index]
             painter.setPen(QPen(pen_colour, pen_width, Qt.PenStyle.SolidLine, cap))
-            painter.drawLine(a, b)
-        painter.setPen(Qt.PenStyle.NoPen)
-        for point, near in points:
-            radius = DOT_RADIUS * (0.5 + 0.5 * near) if track.selected else DOT_RADIUS * 0.6
-            fill, grow = _passes(style, colour, PATH_ALPHA * opacity * near, 0.0)[pass_index]
-            painter.setBrush(QBrush(fill))
-            painter.drawEllipse(point, radius + grow / 2, radius + grow / 2)
+            painter.drawLines(segments)
+        for level, points in track.dots:
+            radius = DOT_RADIUS * (0.5 + 0.5 * _near(level)) if track.selected else DOT_RADIUS * 0.6
+            pen_colour, pen_width = _passes(style, colour, PATH_ALPHA * opacity * _near(level), 2 * radius)[pass_index]
+            painter.setPen(QPen(pen_colour, pen_width, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
+            painter.drawPoints(points)
 
 
-def _paint_ring(painter: QPainter, track: Track, style: Style, opacity: float, font: QFont) -> None:
-    """The click ring: left = ring and dot; right = double ring and "R"; middle = dashed ring and "M"."""
+def _paint_ring(painter: QPainter, track: Track, style: Style, opacity: float) -> None:
+    """The click ring: left = ring and dot; right = double ring (and an "R" box); middle = dashed (and "M")."""
     if track.click is None:
         return
     centre, button = track.click, track.button
@@ -238,10 +276,6 @@ def _paint_ring(painter: QPainter, track: Track, style: Style, opacity: float, f
         painter.setBrush(QBrush(pen_colour))
         dot = 2.5 + (width - LINE_WIDTH) / 2
         painter.drawEllipse(centre, dot, dot)
-    letter = BUTTON_LETTERS.get(button)
-    if letter:
-        corner = centre + QPointF(RING_RADIUS * 0.75, RING_RADIUS * 0.75)
-        _paint_text_box(painter, _text_rect(corner, letter, QFontMetricsF(font)), [letter], style, opacity)
 
 
 def _paint_text_box(painter: QPainter, rect: QRectF, lines: Sequence[str], style: Style, opacity: float) -> None:
@@ -260,24 +294,29 @@ def _paint_text_box(painter: QPainter, rect: QRectF, lines: Sequence[str], style
         painter.drawText(line_rect.adjusted(0, 0, 0, line_height), Qt.AlignmentFlag.AlignLeft, line)
 
 
-def paint_layout(painter: QPainter, layout: Layout, style: Style) -> None:
-    """Paint a laid-out view; the caller owns the painter (and any clip to a dirty rectangle)."""
+def paint_layout(painter: QPainter, layout: Layout, style: Style, ghosts: bool = True, corner: bool = True) -> None:
+    """Paint a laid-out view (or only its ghosts, or only its corner box); the caller owns the painter."""
     if layout.empty:
         return
     font = ghost_font(style)
     painter.setFont(font)
     painter.setRenderHint(QPainter.RenderHint.Antialiasing, style == "translucent")
     painter.setRenderHint(QPainter.RenderHint.TextAntialiasing, style == "translucent")
+    if ghosts:
+        _paint_ghosts(painter, layout, style)
+    if corner and layout.corner_rect is not None:
+        _paint_text_box(painter, layout.corner_rect, layout.corner_lines, style, 1.0)
+
+
+def _paint_ghosts(painter: QPainter, layout: Layout, style: Style) -> None:
     for track in layout.tracks:
         opacity = 1.0 if track.selected else ALTERNATIVE_OPACITY
         _paint_path(painter, track, style, opacity)
-        _paint_ring(painter, track, style, opacity, font)
-        if track.label_rect is not None:
-            _paint_text_box(painter, track.label_rect, [track.label], style, opacity)
+        _paint_ring(painter, track, style, opacity)
+        for box, text in track.boxes:
+            _paint_text_box(painter, box, [text], style, opacity)
     if layout.keys_rect is not None:
         _paint_text_box(painter, layout.keys_rect, [layout.keys], style, 1.0)
-    if layout.corner_rect is not None:
-        _paint_text_box(painter, layout.corner_rect, layout.corner_lines, style, 1.0)
 
 
 def render_view(view: GhostView | None, size: QSize, style: Style = "translucent") -> QImage:

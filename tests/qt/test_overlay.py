@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from PySide6.QtCore import QPoint, QRect, QSize, Qt
+from PySide6.QtCore import QPoint, QPointF, QRect, QRectF, QSize, Qt
 from PySide6.QtGui import QImage, QPainter, QPaintEvent, QRegion
 from pytestqt.qtbot import QtBot
 
@@ -21,7 +21,7 @@ from ui.overlay import (
     physical_to_logical,
     virtual_geometry,
 )
-from ui.painter import RING_RADIUS, Style, render_view
+from ui.painter import RING_RADIUS, Style, layout_view, render_view
 
 SIZE = QSize(640, 480)
 
@@ -217,6 +217,29 @@ def test_the_widget_paints_what_render_view_paints(qtbot: QtBot) -> None:
     image.fill(Qt.GlobalColor.transparent)
     overlay.render(image)
     assert np.array_equal(rgba(image), rgba(render_view(FULL_VIEW, overlay.size(), "translucent")))
+
+
+BUTTONS = ("left", "right", "middle")
+MANY_VIEWS = [
+    FULL_VIEW,
+    *(
+        GhostView(alternatives=(GhostPath(click=(600, 460), button=b, confidence=1.0),))
+        for b in ("left", "right", "middle")
+    ),
+    GhostView(alternatives=(GhostPath(line(630, 10, 10, 470).points, keys="x" * 40),), pointer=(630, 470)),
+    GhostView(alternatives=(GhostPath(keys="⏎⇥⌫␣⎋"),)),  # keys with neither caret nor pointer: nowhere to show
+    GhostView(alternatives=(GhostPath(click=(20, 20), button="right", keys="ab"),), goal="g" * 200, status="paused"),
+]
+
+
+@pytest.mark.parametrize("style", ["translucent", "outline"])
+def test_everything_painted_lies_inside_the_layout_region(qtbot: QtBot, style: Style) -> None:
+    """The region is what a repaint covers and where the outline mask is looked for: nothing may fall outside."""
+    frame = QRectF(0, 0, SIZE.width(), SIZE.height())
+    for view in MANY_VIEWS:
+        inside = region_pixels(layout_view(view, QPointF, frame, style).region, SIZE)
+        drawn = alpha(view, style) > 0
+        assert not (drawn & ~inside).any(), view
 
 
 class RecordingOverlay(GhostOverlay):
