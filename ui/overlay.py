@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from PySide6.QtCore import QPointF, QRect, QRectF, Qt, Slot
+from PySide6.QtCore import QPoint, QPointF, QRect, QRectF, Qt, Slot
 from PySide6.QtGui import QBitmap, QGuiApplication, QImage, QPainter, QPaintEvent, QRegion, QScreen
 from PySide6.QtWidgets import QWidget
 
@@ -113,6 +113,7 @@ class GhostOverlay(QWidget):
         self._view: GhostView | None = None
         self._layout = Layout()
         self._mask = QRegion()  # outline style: what is painted, in widget coordinates
+        self._pieces: list[tuple[QPoint, QImage]] = []  # outline style: the painted pieces the mask was cut from
         self._wanted_visible = False
         self._screens: list[ScreenGeometry] = []
         self._frame = QRectF()
@@ -184,11 +185,14 @@ class GhostOverlay(QWidget):
 
         Set on the QWindow, not with QWidget.setMask: a widget mask would clip every repaint to the mask's
         ~1,000 rectangles and flush each one to the X server separately (12 ms instead of 1 under Xvfb)."""
-        self._mask = QRegion()
-        if not self._layout.ghost_bounds.isEmpty():
-            self._mask = self._drawn_pixels(self._layout.ghost_bounds, corner=False)
-        if not self._layout.corner_bounds.isEmpty():
-            self._mask = self._mask.united(self._drawn_pixels(self._layout.corner_bounds, corner=True))
+        self._mask, self._pieces = QRegion(), []
+        for rect, corner in ((self._layout.ghost_bounds, False), (self._layout.corner_bounds, True)):
+            if not rect.isEmpty():
+                piece = self._paint_piece(rect, corner)
+                self._pieces.append((rect.topLeft(), piece))
+                self._mask = self._mask.united(
+                    QRegion(QBitmap.fromImage(piece.createAlphaMask())).translated(rect.topLeft())
+                )
         if self._mask.isEmpty():
             super().setVisible(False)  # an empty mask means "unmasked": a black full-screen window without a compositor
             return
@@ -198,8 +202,8 @@ class GhostOverlay(QWidget):
             window.setMask(self._mask)
         super().setVisible(self._wanted_visible)
 
-    def _drawn_pixels(self, rect: QRect, corner: bool) -> QRegion:
-        """The pixels the ghosts (or the corner box) paint inside `rect` (alpha > 0), in widget coordinates."""
+    def _paint_piece(self, rect: QRect, corner: bool) -> QImage:
+        """The ghosts (or the corner box) painted into an image of `rect`."""
         piece = QImage(rect.size(), QImage.Format.Format_ARGB32_Premultiplied)
         piece.fill(Qt.GlobalColor.transparent)
         painter = QPainter(piece)
@@ -208,7 +212,7 @@ class GhostOverlay(QWidget):
             paint_layout(painter, self._layout, self._style, ghosts=not corner, corner=corner)
         finally:
             painter.end()
-        return QRegion(QBitmap.fromImage(piece.createAlphaMask())).translated(rect.topLeft())
+        return piece
 
     def setVisible(self, visible: bool) -> None:
         """show()/hide() from the caller; outline style stays hidden while nothing is drawn."""
@@ -216,9 +220,14 @@ class GhostOverlay(QWidget):
         super().setVisible(visible and (self._style == "translucent" or not self._mask.isEmpty()))
 
     def paintEvent(self, event: QPaintEvent) -> None:
+        """Outline style at DPR 1 shows the very pieces its mask was cut from; otherwise it paints the layout."""
         painter = QPainter(self)
         try:
             painter.setClipRegion(event.region())
-            paint_layout(painter, self._layout, self._style)
+            if self._style == "outline" and self.devicePixelRatioF() == 1.0:
+                for top_left, piece in self._pieces:
+                    painter.drawImage(top_left, piece)
+            else:
+                paint_layout(painter, self._layout, self._style)
         finally:
             painter.end()

@@ -209,16 +209,6 @@ def test_outline_overlay_hides_while_nothing_is_drawn(qtbot: QtBot) -> None:
     assert not overlay.isVisible()  # hidden by its owner: a new view does not bring it back
 
 
-def test_the_widget_paints_what_render_view_paints(qtbot: QtBot) -> None:
-    overlay = GhostOverlay(style="translucent")
-    qtbot.addWidget(overlay)
-    overlay.set_view(FULL_VIEW)
-    image = QImage(overlay.size(), QImage.Format.Format_ARGB32_Premultiplied)
-    image.fill(Qt.GlobalColor.transparent)
-    overlay.render(image)
-    assert np.array_equal(rgba(image), rgba(render_view(FULL_VIEW, overlay.size(), "translucent")))
-
-
 BUTTONS = ("left", "right", "middle")
 MANY_VIEWS = [
     FULL_VIEW,
@@ -240,6 +230,18 @@ def test_everything_painted_lies_inside_the_layout_region(qtbot: QtBot, style: S
         inside = region_pixels(layout_view(view, QPointF, frame, style).region, SIZE)
         drawn = alpha(view, style) > 0
         assert not (drawn & ~inside).any(), view
+
+
+@pytest.mark.parametrize("style", ["translucent", "outline"])
+def test_the_widget_paints_what_render_view_paints(qtbot: QtBot, style: Style) -> None:
+    overlay = GhostOverlay(style=style)
+    qtbot.addWidget(overlay)
+    for view in (FULL_VIEW, MANY_VIEWS[-1]):
+        overlay.set_view(view)
+        image = QImage(overlay.size(), QImage.Format.Format_ARGB32_Premultiplied)
+        image.fill(Qt.GlobalColor.transparent)
+        overlay.render(image)
+        assert np.array_equal(rgba(image), rgba(render_view(view, overlay.size(), style)))
 
 
 class RecordingOverlay(GhostOverlay):
