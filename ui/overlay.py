@@ -157,8 +157,7 @@ class GhostOverlay(QWidget):
         primary = QGuiApplication.primaryScreen()
         frame = primary.geometry() if primary is not None else area
         self._frame = QRectF(frame.translated(-area.topLeft()))
-        self._layout = Layout()
-        self._mask = QRegion()
+        self._layout, self._mask, self._pieces = Layout(), QRegion(), []
         view, self._view = self._view, None
         self.set_view(view)
         self.update()
@@ -171,7 +170,9 @@ class GhostOverlay(QWidget):
 
     @Slot(object)
     def set_view(self, view: GhostView | None) -> None:
-        """Show `view` (None or an empty view: nothing); repaints only what changed."""
+        """Show `view` (None or an empty view: nothing); repaints only what changed, nothing for the same view."""
+        if view == self._view:
+            return
         layout = layout_view(view, self.to_local, self._frame, self._style)
         dirty = self._layout.region.united(layout.region)
         self._view, self._layout = view, layout

@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from PySide6.QtCore import QPoint, QPointF, QRect, QRectF, QSize, Qt
 from PySide6.QtGui import QImage, QPainter, QPaintEvent, QRegion
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from app.ghost import GhostPath, GhostView
@@ -271,6 +272,10 @@ def test_a_new_view_repaints_only_the_old_and_new_ghosts(qtbot: QtBot) -> None:
     dirty = old_bounds.united(overlay.layout_now.bounds)
     assert all(dirty.contains(rect) for rect in overlay.painted), (dirty, overlay.painted)
     assert dirty.width() * dirty.height() < overlay.width() * overlay.height() / 20
+    overlay.painted.clear()
+    overlay.set_view(GhostView(alternatives=(GhostPath(click=(160, 130)),)))  # equal to the view shown
+    QApplication.processEvents()
+    assert overlay.painted == []
 
 
 def test_window_is_click_through_never_focused_and_on_top(qtbot: QtBot) -> None:
