@@ -7,6 +7,7 @@ native top-left in Qt's logical space and only its size is divided by its device
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -167,6 +168,22 @@ class GhostOverlay(QWidget):
         lx, ly = physical_to_logical(px, py, self._screens)
         origin = self.geometry().topLeft()
         return QPointF(lx - origin.x(), ly - origin.y())
+
+    def drawn_rects(self) -> list[tuple[int, int, int, int]]:
+        """Where ghosts are drawn now as (x, y, w, h) in physical virtual-screen px.
+
+        Screen grabs (mss) see the overlay in both styles, so the capture can blank these before the model looks
+        at a frame (it would otherwise learn from its own predictions)."""
+        origin = self.geometry().topLeft()
+        rects = []
+        for rect in (self._layout.ghost_bounds, self._layout.corner_bounds):
+            if rect.isEmpty():
+                continue
+            rect = rect.translated(origin)
+            x0, y0 = logical_to_physical(rect.x(), rect.y(), self._screens)
+            x1, y1 = logical_to_physical(rect.x() + rect.width(), rect.y() + rect.height(), self._screens)
+            rects.append((math.floor(x0), math.floor(y0), math.ceil(x1 - x0), math.ceil(y1 - y0)))
+        return rects
 
     @Slot(object)
     def set_view(self, view: GhostView | None) -> None:

@@ -3,6 +3,12 @@ from physical virtual-screen pixels to Qt's logical pixels."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -24,6 +30,7 @@ from ui.overlay import (
 )
 from ui.painter import RING_RADIUS, Style, layout_view, render_view
 
+ROOT = Path(__file__).resolve().parents[2]
 SIZE = QSize(640, 480)
 
 
@@ -194,6 +201,47 @@ def test_outline_mask_covers_exactly_the_drawn_pixels_and_follows_the_view(qtbot
     overlay.set_view(moved)  # the mask is rebuilt only where the old and new ghosts are: nothing stale remains
     expected = rgba(render_view(moved, size, "outline"))[:, :, 3] > 0
     assert np.array_equal(region_pixels(overlay.mask_region, size), expected)
+
+
+def test_drawn_rects_cover_the_ghosts_in_physical_pixels_and_survive_a_screen_change(qtbot: QtBot) -> None:
+    overlay = GhostOverlay(style="outline")
+    qtbot.addWidget(overlay)
+    assert overlay.drawn_rects() == []
+    overlay.set_view(FULL_VIEW)
+    rects = overlay.drawn_rects()
+    assert len(rects) == 2  # the ghosts, and the goal/status box in the top-right corner
+    covered = np.zeros((overlay.height(), overlay.width()), bool)
+    for x, y, w, h in rects:
+        covered[y : y + h, x : x + w] = True
+    drawn = rgba(render_view(FULL_VIEW, overlay.size(), "outline"))[:, :, 3] > 0
+    assert not (drawn & ~covered).any() and covered.mean() < 0.5
+    mask = region_pixels(overlay.mask_region, overlay.size())
+    overlay.fit_to_screens()  # what a monitor change triggers: the same ghosts again
+    assert overlay.drawn_rects() == rects
+    assert np.array_equal(region_pixels(overlay.mask_region, overlay.size()), mask)
+
+
+HIDPI_SCRIPT = """
+import json
+from PySide6.QtWidgets import QApplication
+from app.ghost import GhostPath, GhostView
+from ui.overlay import GhostOverlay
+app = QApplication([])
+overlay = GhostOverlay("translucent")
+overlay.set_view(GhostView(alternatives=(GhostPath(click=(400, 300)),)))
+point = overlay.to_local(400, 300)
+print(json.dumps({"local": [point.x(), point.y()], "rects": overlay.drawn_rects(), "size": overlay.size().toTuple()}))
+"""
+
+
+def test_on_a_dpr_2_screen_physical_pixels_map_to_half_as_many_logical_ones() -> None:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "QT_SCALE_FACTOR": "2"}
+    done = subprocess.run([sys.executable, "-c", HIDPI_SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["local"] == [200, 150] and result["size"] == [400, 400]  # an 800x800 screen at DPR 2
+    [(x, y, w, h)] = result["rects"]
+    assert x + w / 2 == 400 and y + h / 2 == 300  # the ghost's rect, back in physical px, centred on its click
 
 
 def test_outline_overlay_hides_while_nothing_is_drawn(qtbot: QtBot) -> None:
