@@ -202,7 +202,7 @@ class GhostOverlay(QWidget):
         """Outline style: the window's shape is exactly the painted pixels of the current view.
 
         Set on the QWindow, not with QWidget.setMask: a widget mask would clip every repaint to the mask's
-        ~1,000 rectangles and flush each one to the X server separately (12 ms instead of 1 under Xvfb)."""
+        ~1,000 rectangles and flush each one to the X server separately (~13 ms instead of 1-2 under Xvfb)."""
         self._mask, self._pieces = QRegion(), []
         for rect, corner in ((self._layout.ghost_bounds, False), (self._layout.corner_bounds, True)):
             if not rect.isEmpty():
