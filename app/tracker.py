@@ -17,6 +17,7 @@ from inference.predictor import Suggestion
 from inference.suggestions import min_jerk_path
 
 SAME_TARGET_PX = 40.0  # a fresh prediction this close to the shown click refreshes the ghost instead of replacing it
+KEYS_MOVE_AWAY_PX = 150.0  # a key ghost ends when the pointer travels this far from where it appeared
 MOVE_AWAY_PX = 40.0  # the pointer heading this far back out from its closest approach means the user went elsewhere
 CORRECTION_S = 3.0  # how long after a ghost ends we keep recording what the user really did
 MAX_ALTERNATIVES = 3
@@ -149,6 +150,11 @@ class GhostTracker:
         return False
 
     def _observe_keys(self, shown: ShownGhost, event: Event) -> bool:
+        if event["type"] == "mouse.down" or (
+            event["type"] == "mouse.move" and math.dist((event["x"], event["y"]), shown.origin) > KEYS_MOVE_AWAY_PX
+        ):
+            self._end(float(event["t"]), "ignored", keep_event=event)  # the user went to point somewhere else
+            return True
         if event["type"] != "key.down":
             return False
         remaining = shown.current.keys[shown.keys_done :]

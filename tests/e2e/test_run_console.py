@@ -1,4 +1,4 @@
-"""`ghostpilot run` on a real X server: pointer moves made with xdotool produce ghost predictions."""
+"""`ghostpilot run --console` (the shipped model) on a real X server: pointer moves made with xdotool produce ghost predictions."""
 
 from __future__ import annotations
 
@@ -11,12 +11,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_pointer_moves_produce_ghosts(x_display: str, tiny_onnx: Path, tmp_path: Path) -> None:
+def test_pointer_moves_produce_ghosts(x_display: str, tmp_path: Path) -> None:
     env = {**os.environ, "DISPLAY": x_display, "PYTHONUNBUFFERED": "1"}
     log = tmp_path / "run.log"
     with open(log, "w") as out:
         app = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "run", "--model", str(tiny_onnx), "--min-confidence", "0"],
+            [sys.executable, "-m", "app.cli", "run", "--console", "--device", "cpu", "--min-confidence", "0", "--no-log"],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip
         try:

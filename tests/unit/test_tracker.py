@@ -124,3 +124,12 @@ def test_escape_dismisses_and_alternatives_cycle() -> None:
     assert tracker.shown.selected == 0
     tracker.dismiss(1.2)
     assert tracker.shown is None and tracker.pending[0].decision == "dismissed"
+
+
+def test_pointing_elsewhere_ends_a_key_ghost() -> None:
+    tracker = GhostTracker(0.5)
+    tracker.offer([keys("abc")], 1.0, (100, 100))
+    assert not tracker.observe(move(1.1, 140, 120))  # a small nudge keeps it
+    assert tracker.shown is not None
+    tracker.observe(move(1.2, 400, 300))
+    assert tracker.shown is None and tracker.pending[0].decision == "ignored"
