@@ -19,10 +19,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     return run_app(run_options(args))
 
 
+DEMO_MIN_CONFIDENCE = 0.25  # the practice window shows less certain ghosts too, so they appear within seconds
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from app.cli import run_options
     from ui.app import run_app
 
+    if args.min_confidence is None:
+        args.min_confidence = DEMO_MIN_CONFIDENCE
     return run_app(run_options(args), demo=True)
 
 
