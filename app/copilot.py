@@ -283,8 +283,9 @@ class Copilot:
             self.parts.on_notice(f"accept keys unavailable: {exc}")
 
 
-def ghost_rects(view: GhostView, margin: int = 24) -> list[tuple[int, int, int, int]]:
-    """Screen rectangles (x, y, w, h) the overlay may paint for this view: masked out of captured frames."""
+def ghost_rects(view: GhostView, margin: int = 60) -> list[tuple[int, int, int, int]]:
+    """Screen rectangles (x, y, w, h) the overlay may paint for this view (rings, labels: the margin), masked
+    out of captured frames so the model never sees its own ghosts."""
     rects = []
     for path in view.alternatives:
         xs = [p[0] for p in path.points] + ([path.click[0]] if path.click else [])
