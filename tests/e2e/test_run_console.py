@@ -1,4 +1,4 @@
-"""`ghostpilot run --console` (the shipped model) on a real X server: pointer moves made with xdotool produce ghost predictions."""
+"""`ghostpilot run --console` (the shipped model) on a real X server: xdotool pointer moves produce ghosts."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ def test_pointer_moves_produce_ghosts(x_display: str, tmp_path: Path) -> None:
     log = tmp_path / "run.log"
     with open(log, "w") as out:
         app = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "run", "--console", "--device", "cpu", "--min-confidence", "0", "--no-log"],
+            [sys.executable, "-m", "app.cli", "run", "--console", "--device", "cpu", "--min-confidence", "0",
+             "--no-log"],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip
         try:
