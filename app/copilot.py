@@ -22,6 +22,7 @@ from inference.episodes import Event
 from inference.predictor import PredictorSession
 
 ACTIVE_AFTER_INPUT_S = 2.5  # the model runs only this long after the user's last input
+QUIET_EVERY_TICKS = 3  # within that time, ticks with no new input run the model only this often
 MIN_GHOST_DISTANCE_PX = 24.0  # a pointer ghost on the pointer itself tells the user nothing
 COMMANDS = ("accept", "accept_step", "next_alternative", "previous_alternative", "dismiss", "pause")
 
@@ -85,6 +86,7 @@ class Copilot:
         self.stats = LoopStats()
         self._last_model = -1.0
         self._last_input = -1e9
+        self._fresh_input = False  # any event since the model last ran
         self._last_frame_t = -1.0
         self._latency_ms = 0.0
         self._window: Any = None
@@ -164,6 +166,7 @@ class Copilot:
         if self._is_command(event):
             return False  # Tab/Esc pressed for Ghostpilot never reached an application: not user behaviour
         self.parts.session.observe_event(event)
+        self._fresh_input = True
         logged.append(event)
         if "x" in event:
             self.pointer = (float(event["x"]), float(event["y"]))
@@ -193,7 +196,9 @@ class Copilot:
     def _predict(self, now: float) -> bool:
         if self.pointer is None or now - self._last_input > ACTIVE_AFTER_INPUT_S or now - self._last_model < TICK:
             return False
-        self._last_model = now
+        if not self._fresh_input and now - self._last_model < QUIET_EVERY_TICKS * TICK:
+            return False  # nothing new: the prediction only ages, so refresh it less often
+        self._last_model, self._fresh_input = now, False
         started = time.perf_counter()
         suggestions = self.parts.session.suggest(now, min_confidence=self.tracker.min_confidence)
         self._latency_ms = (time.perf_counter() - started) * 1000

@@ -131,7 +131,7 @@ def run_live_bench(model: str | None = None, seconds: float = 20.0) -> dict[str,
         watching = RunOptions(min_confidence=1.01, database=f"{folder}/watch.db", **common)
         suggesting = RunOptions(min_confidence=0.0, database=f"{folder}/suggest.db", **common)
         results = {"watching": _phase(app, watching, seconds, tab_every=0.0)}
-        results["suggesting"] = _phase(app, suggesting, seconds, tab_every=1.0)
+        results["suggesting"] = _phase(app, suggesting, seconds, tab_every=0.5)
     screen = app.primaryScreen().geometry()
     results["screen"] = f"{screen.width()}x{screen.height()}"
     return results
