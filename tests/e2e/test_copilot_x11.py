@@ -13,33 +13,17 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
+
+from tests.e2e.waiting import poll, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 TARGET = Path(__file__).with_name("target_app.py")
 QT_TAB = 0x01000001
 QT_ESCAPE = 0x01000000
-
-
-def poll(check: Callable[[], Any], timeout: float) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.05)
-    return None
-
-
-def wait_for(check: Callable[[], Any], timeout: float = 20.0, what: str = "condition") -> Any:
-    value = poll(check, timeout)
-    if not value:
-        pytest.fail(f"timed out waiting for {what}")
-    return value
 
 
 def lines(path: Path) -> list[dict]:
@@ -53,7 +37,7 @@ def target(display_env: str, tmp_path: Path) -> Iterator[Path]:
     env = {**os.environ, "QT_QPA_PLATFORM": "xcb"}
     app = subprocess.Popen([sys.executable, str(TARGET), str(log), "0", "0", "1920", "1080"], env=env)
     try:
-        wait_for(lambda: any(r["event"] == "ready" for r in lines(log)), what="the target window")
+        wait_for(lambda: any(r["event"] == "ready" for r in lines(log)), "the target window")
         yield log
     finally:
         app.terminate()
@@ -71,7 +55,7 @@ def copilot(display_env: str, tmp_path: Path, target: Path) -> Iterator[tuple[Pa
     out = open(tmp_path / "copilot.log", "w")  # noqa: SIM115
     app = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
-        wait_for(lambda: "watching" in (tmp_path / "copilot.log").read_text(), 60, "the copilot to start")
+        wait_for(lambda: "watching" in (tmp_path / "copilot.log").read_text(), "the copilot to start", 60)
         yield trace, database
     finally:
         app.send_signal(signal.SIGINT)
@@ -105,7 +89,7 @@ def settled_ghost(trace: Path) -> dict:
         if poll(lambda: shown_ghost(trace), 3.0):
             break
     time.sleep(3.0)  # the model runs only while input is recent: after this the ghost stays put
-    return wait_for(lambda: shown_ghost(trace), 5, f"a settled ghost (trace ends {lines(trace)[-3:]})")
+    return wait_for(lambda: shown_ghost(trace), f"a settled ghost (trace ends {lines(trace)[-3:]})", 5)
 
 
 def test_tab_without_a_ghost_reaches_the_application(copilot: tuple[Path, Path], target: Path) -> None:
@@ -127,8 +111,8 @@ def test_tab_performs_the_ghost_click_through_the_overlay(copilot: tuple[Path, P
     from app.store import read_suggestions
 
     wait_for(
-        lambda: [s for s in read_suggestions(database, limit=50) if s.get("decision") == "accepted"], 15,
-        "the accepted suggestion in the database",
+        lambda: [s for s in read_suggestions(database, limit=50) if s.get("decision") == "accepted"],
+        "the accepted suggestion in the database", 15,
     )  # fmt: skip
 
 
@@ -141,7 +125,7 @@ def test_escape_dismisses_and_the_log_has_both_decisions(copilot: tuple[Path, Pa
     from app.store import read_suggestions
 
     decided = wait_for(
-        lambda: [s for s in read_suggestions(database, limit=50) if s.get("decision") == "dismissed"], 15,
-        "the dismissal in the database (decisions are written once their correction window closes)",
+        lambda: [s for s in read_suggestions(database, limit=50) if s.get("decision") == "dismissed"],
+        "the dismissal in the database (decisions are written once their correction window closes)", 15,
     )  # fmt: skip
     assert decided

@@ -9,13 +9,15 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+
+from tests.e2e.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -34,16 +36,6 @@ CLICK_VIEW = {  # a ghost path from below the field down to a left click on the 
     "pointer": [250, 280],
 }
 RING_RADIUS = 13  # ui.painter.RING_RADIUS (logical px); not imported so this process never loads Qt for xcb
-
-
-def wait_for(condition: Callable[[], Any], what: str, timeout: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    pytest.fail(f"timed out waiting for {what}")
 
 
 def events(path: Path) -> list[dict[str, Any]]:
