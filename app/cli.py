@@ -76,9 +76,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     episodes = find_episodes(args.episodes)
     predictors: dict[str, Any] = {"stay": StayPredictor(), "constant_velocity": ConstantVelocityPredictor()}
     if not args.baselines_only:
-        from inference import load_predictor
+        from app.models import load_model
 
-        model = load_predictor(args.model, device=args.device)
+        model = load_model(args.model, device=args.device)
         predictors = {f"model:{model.name}": model, **predictors}
     with _progress_bar(len(episodes), "eval") as bar:
         reports = evaluate_many(predictors, episodes, progress=bar.update)
@@ -128,6 +128,26 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     return 1 if any(c.status == "fail" for c in checks) else 0
 
 
+def cmd_model(args: argparse.Namespace) -> int:
+    from app import models
+
+    if args.action in ("use", "register") and not args.name:
+        raise GhostpilotError(f"`model {args.action}` needs a {'name' if args.action == 'use' else 'file'}")
+    if args.action == "list":
+        current = models.current().name
+        for entry in models.list_models():
+            mark = "*" if entry.name == current else " "
+            print(f"{mark} {entry.name:<24} {entry.sha256[:12]}  {entry.path}")
+    elif args.action == "use":
+        print(f"now using {models.use(args.name).name}")
+    elif args.action == "register":
+        entry = models.register(args.name, name=args.as_name)
+        print(f"registered {entry.name} ({entry.sha256[:12]})")
+    else:
+        print(f"rolled back to {models.rollback().name}")
+    return 0
+
+
 def _add_model_args(p: argparse.ArgumentParser, default_device: str | None = "auto") -> None:
     p.add_argument("--model", default=None, help="ONNX model (default: settings, else the shipped model)")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default=default_device)
@@ -162,6 +182,12 @@ def build_parser(gui: Mapping[str, Handler] | None = None) -> argparse.ArgumentP
 
     p = sub.add_parser("doctor", help="check display, capture, input, keys, compositor, model, database")
     p.set_defaults(handler=cmd_doctor)
+
+    p = sub.add_parser("model", help="the model registry: list, register FILE.onnx, use NAME, rollback")
+    p.add_argument("action", choices=("list", "use", "register", "rollback"))
+    p.add_argument("name", nargs="?", help="use: a model name; register: an .onnx file")
+    p.add_argument("--as", dest="as_name", default=None, help="register: the name to give it (default: file stem)")
+    p.set_defaults(handler=cmd_model)
 
     p = sub.add_parser("import-balabit", help="convert Balabit mouse-dynamics CSV sessions into episodes")
     p.add_argument("src_dir")

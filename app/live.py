@@ -84,10 +84,9 @@ def start_live(
         on_view = _traced(on_view, options.trace)
     from app import x11
     from app.input import InputRecorder
-    from inference import load_predictor
 
     settings = options.settings
-    predictor = load_predictor(options.model or settings.model, device=options.device or settings.device)
+    predictor = _load_model(options.model or settings.model, options.device or settings.device, on_notice)
     width, height = x11.screen_size()
     compositor = x11.has_compositor()
     clock_start = time.monotonic()
@@ -114,6 +113,28 @@ def start_live(
     stoppers.append(injector.close)
     copilot.start()
     return LiveCopilot(copilot, recorder, predictor, compositor, (width, height), stoppers)
+
+
+def _load_model(spec: str | None, device: str, on_notice: Callable[[str], None]) -> Any:
+    """The model, or a stand-in that never suggests when the file is bad: the copilot keeps running.
+
+    A device the machine cannot provide (`--device cuda` without CUDA) stays an error: the user asked for it.
+    """
+    from app.models import NoModel, device_notice, load_model
+    from inference.errors import ModelError
+    from inference.runtime import DeviceError
+
+    try:
+        predictor = load_model(spec, device=device)
+    except DeviceError:
+        raise
+    except ModelError as exc:
+        on_notice(f"running without suggestions: {exc}")
+        return NoModel(str(exc))
+    notice = device_notice(predictor, device)
+    if notice:
+        on_notice(notice)
+    return predictor
 
 
 def _traced(on_view: Callable[[GhostView], None], path: str) -> Callable[[GhostView], None]:

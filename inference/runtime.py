@@ -18,6 +18,10 @@ from inference.errors import ModelError
 CUDA, CPU = "CUDAExecutionProvider", "CPUExecutionProvider"
 
 
+class DeviceError(ModelError):
+    """The requested device cannot run the model (a fault of the machine, not of the model file)."""
+
+
 def default_model_path() -> Path:
     from assets import DEFAULT_MODEL
 
@@ -28,7 +32,7 @@ def _providers(device: str, available: list[str]) -> list[str]:
     if device == "cpu":
         return [CPU]
     if device == "cuda" and CUDA not in available:
-        raise ModelError("CUDA was requested but this onnxruntime has no CUDA provider", "use --device cpu")
+        raise DeviceError("CUDA was requested but this onnxruntime has no CUDA provider", "use --device cpu")
     return [CUDA, CPU] if CUDA in available else [CPU]
 
 
@@ -44,6 +48,7 @@ class OnnxPredictor:
         self.threads = threads
         self.input_names = [i.name for i in session.get_inputs()]
         self.output_names = [o.name for o in session.get_outputs()]
+        self.requested_providers: list[str] = [str(p) for p in session.get_providers()]
 
     @classmethod
     def load(cls, path: str | Path | None = None, device: str = "auto", threads: int = 1) -> OnnxPredictor:
@@ -67,8 +72,11 @@ class OnnxPredictor:
         metadata = dict(session.get_modelmeta().custom_metadata_map)
         _check_metadata(model_path, metadata)
         predictor = cls(session, model_path, metadata, threads)
+        predictor.requested_providers = providers
         if device == "cuda" and predictor.provider != CUDA:
-            raise ModelError("CUDA was requested but onnxruntime fell back to CPU", "check the CUDA install")
+            raise DeviceError(
+                "CUDA was requested but did not run (no GPU or a broken CUDA install)", "use --device auto or cpu"
+            )
         return predictor
 
     @property
