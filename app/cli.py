@@ -120,6 +120,19 @@ def cmd_gui_missing(args: argparse.Namespace) -> int:
     )
 
 
+def cmd_forget(args: argparse.Namespace) -> int:
+    from app.paths import data_dir
+    from app.retention import forget, parse_window
+    from app.store import LOG_NAME
+
+    last_s = None if args.all else parse_window(args.last)
+    path = Path(args.database) if args.database else data_dir() / LOG_NAME
+    deleted = forget(path, last_s)
+    span = "everything" if args.all else f"the last {args.last}"
+    print(f"deleted {span} from {path}: {deleted.describe()}; the file was compacted (VACUUM)")
+    return 0
+
+
 def cmd_doctor(args: argparse.Namespace) -> int:
     from app.doctor import format_checks, run_checks
 
@@ -182,6 +195,13 @@ def build_parser(gui: Mapping[str, Handler] | None = None) -> argparse.ArgumentP
 
     p = sub.add_parser("doctor", help="check display, capture, input, keys, compositor, model, database")
     p.set_defaults(handler=cmd_doctor)
+
+    p = sub.add_parser("forget", help="delete recent history from the log (--last 10m, 2h, 1d; or --all)")
+    span = p.add_mutually_exclusive_group(required=True)
+    span.add_argument("--last", help="how far back to delete: 10m, 2h, 1d, 1w")
+    span.add_argument("--all", action="store_true", help="delete every recorded session")
+    p.add_argument("--database", default=None, help="SQLite file (default: the data directory)")
+    p.set_defaults(handler=cmd_forget)
 
     p = sub.add_parser("model", help="the model registry: list, register FILE.onnx, use NAME, rollback")
     p.add_argument("action", choices=("list", "use", "register", "rollback"))

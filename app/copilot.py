@@ -41,6 +41,14 @@ class Capture(Protocol):
     def set_mask(self, rects: list[tuple[int, int, int, int]]) -> None: ...
 
 
+class Privacy(Protocol):
+    """Which input and frames came from a private window (app/privacy.PrivacyGuard)."""
+
+    def current(self) -> Any: ...
+    def check_now(self) -> Any: ...
+    def denied_at(self, t: float) -> bool: ...
+
+
 class Logbook(Protocol):
     """What the copilot tells the store (app/logbook.py adapts app/store.py to it)."""
 
@@ -62,6 +70,7 @@ class CopilotParts:
     capture: Capture | None = None
     focused_window: Callable[[], Any] | None = None
     command_keys: frozenset[str] = frozenset()  # episode key names in the accept/dismiss chords
+    privacy: Privacy | None = None  # deny-listed windows and password prompts: nothing seen, nothing suggested
     on_notice: Callable[[str], None] = lambda _message: None
 
 
@@ -91,6 +100,7 @@ class Copilot:
         self._latency_ms = 0.0
         self._window: Any = None
         self._grabbed = False
+        self._private = False  # a deny-listed window or password prompt has the focus
         self._swallowed: set[str] = set()  # command keys pressed under the grab: their release is ours too
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -139,7 +149,7 @@ class Copilot:
 
     # ----- one step (public so tests drive it deterministically) -----
     def step(self, items: list[Any], now: float) -> None:
-        changed = False
+        changed = self._update_privacy(items, now)
         logged: list[Event] = []
         for item in items:
             if isinstance(item, dict):
@@ -152,7 +162,7 @@ class Copilot:
             self._publish(now)  # the ghost follows the input first; model work comes after
         if self.parts.logbook is not None and logged:
             self.parts.logbook.events(logged)
-        if self.status == "watching":
+        if self.status == "watching" and not self._private:
             self._feed_frame()
             if self._predict(now):
                 self._publish(now)
@@ -163,6 +173,8 @@ class Copilot:
     def _event(self, event: Event, logged: list[Event]) -> bool:
         if self.status == "paused":
             return False  # paused means nothing is observed, predicted or stored
+        if self._private or self._denied_at(float(event["t"])):
+            return False  # typed into a private window: never observed, logged or used
         if self._is_command(event):
             return False  # Tab/Esc pressed for Ghostpilot never reached an application: not user behaviour
         self.parts.session.observe_event(event)
@@ -174,6 +186,26 @@ class Copilot:
             return "x" in event and self.tracker.shown is not None
         self._last_input = float(event["t"])
         return self.tracker.observe(event)
+
+    def _update_privacy(self, items: list[Any], now: float) -> bool:
+        """Enter or leave private mode; keys and presses get a fresh focus reading (they carry the secrets)."""
+        privacy = self.parts.privacy
+        if privacy is None:
+            return False
+        fresh = any(isinstance(item, dict) and item.get("type") != "mouse.move" for item in items)
+        state = privacy.check_now() if fresh else privacy.current()
+        if bool(state.denied) == self._private:
+            return False
+        self._private = bool(state.denied)
+        if self._private:
+            self.tracker.abandon(now)
+            self.parts.on_notice(f"private window ({state.reason}): nothing is watched or stored")
+        else:
+            self.parts.on_notice("watching again")
+        return True
+
+    def _denied_at(self, t: float) -> bool:
+        return self.parts.privacy is not None and self.parts.privacy.denied_at(t)
 
     def _is_command(self, event: Event) -> bool:
         key = event.get("key")
@@ -191,6 +223,8 @@ class Copilot:
         frame = self.parts.capture.latest() if self.parts.capture is not None else None
         if frame is not None and frame.t > self._last_frame_t:
             self._last_frame_t = frame.t
+            if self._denied_at(float(frame.t)):
+                return  # captured while a private window had the focus
             self.parts.session.observe_frame(frame.t, frame.rgb)
 
     def _predict(self, now: float) -> bool:
@@ -222,6 +256,8 @@ class Copilot:
         ghost.window_id = getattr(window, "id", None)
         if self.parts.logbook is not None:
             frame = self.parts.capture.latest() if self.parts.capture is not None else None
+            if frame is not None and self._denied_at(float(frame.t)):
+                frame = None
             self.parts.logbook.suggestion(ghost, self._latency_ms, frame, window)
 
     def _command(self, name: str, now: float) -> bool:
@@ -234,7 +270,7 @@ class Copilot:
                 self.status = "paused"
                 self.parts.on_notice("paused: nothing is observed or stored until you resume")
             return True
-        if self.tracker.shown is None or self.status != "watching":
+        if self.tracker.shown is None or self.status != "watching" or self._private:
             return False
         if name in ("accept", "accept_step"):
             window_id = self.tracker.shown.window_id
@@ -269,7 +305,8 @@ class Copilot:
 
     # ----- output -----
     def _publish(self, now: float) -> None:
-        view = self.tracker.view(now, self.pointer, self.status, self.goal)
+        status = "private" if self._private and self.status == "watching" else self.status
+        view = self.tracker.view(now, self.pointer, status, self.goal)
         self._set_grab(view.current is not None and self.status == "watching")
         if self.parts.capture is not None:
             self.parts.capture.set_mask(ghost_rects(view))

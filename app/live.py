@@ -104,10 +104,12 @@ def start_live(
             executor.note_user_input(event)
 
     recorder = InputRecorder(clock_start, sink=copilot.inbox, is_injected=ledger.claim, on_user_input=physical_input)
+    parts.privacy = _privacy(settings, parts.clock, copilot, stoppers)
     parts.hotkeys = _hotkeys(settings, copilot, on_notice, stoppers)
     parts.capture = _capture(_pick(options.fps, settings.capture_fps), parts.clock, on_notice, stoppers)
     if options.store:
         parts.logbook = _logbook(options, predictor, (width, height), on_notice, stoppers)
+        _retention(parts.logbook, settings, on_notice, stoppers)
     recorder.start()
     stoppers.append(recorder.stop)
     stoppers.append(injector.close)
@@ -214,6 +216,26 @@ def _hotkeys(settings: Settings, copilot: Copilot, on_notice: Callable[[str], No
     grabber.start()
     stoppers.append(grabber.stop)
     return grabber
+
+
+def _privacy(settings: Settings, clock: Callable[[], float], copilot: Copilot, stoppers: list) -> Any:
+    """The deny-list watcher; without it nothing may be watched, so its failure stops the start."""
+    from app.privacy import DenyList, PrivacyGuard
+
+    guard = PrivacyGuard(DenyList(settings.deny_list), clock, on_change=lambda _state: copilot.inbox.put("privacy"))
+    guard.start()
+    stoppers.append(guard.stop)
+    return guard
+
+
+def _retention(book: Any, settings: Settings, on_notice: Callable[[str], None], stoppers: list) -> None:
+    """Old and oversized history goes at startup and hourly, on the store's writer thread."""
+    from app.retention import RetentionScheduler
+
+    days, max_mb = settings.retention_days, settings.max_database_mb
+    scheduler = RetentionScheduler(book.store, days, max_mb, on_notice, keep=book.session_id)
+    scheduler.start()
+    stoppers.append(scheduler.stop)
 
 
 def _capture(fps: float, clock: Callable[[], float], on_notice: Callable[[str], None], stoppers: list) -> Any:

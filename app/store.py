@@ -14,6 +14,7 @@ import threading
 import weakref
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
@@ -80,7 +81,7 @@ class StoreStatus:
 
 @dataclass
 class _Item:
-    kind: str  # a table name, or "end" (a session's end time)
+    kind: str  # a table name, "end" (a session's end time) or "maintenance" (a function run on the connection)
     payload: Any
     rows: int
     size: int  # approximate bytes held while queued
@@ -229,7 +230,8 @@ class _Writer:
         try:
             while (batch := self._queue.take(self._options.batch_rows)) is not None:
                 try:
-                    self._write(batch)
+                    for part in _split_maintenance(batch):
+                        self._maintain(part[0].payload) if part[0].kind == "maintenance" else self._write(part)
                     self._report_drops()
                 except Exception as exc:  # a bug must not end logging silently
                     self._notify(f"log writer error ({type(exc).__name__}: {exc}); {_rows(batch)} records lost")
@@ -240,6 +242,18 @@ class _Writer:
 
     def wake(self) -> None:
         self._wake.set()
+
+    def _maintain(self, payload: tuple[Callable[[sqlite3.Connection], Any], Future[Any]]) -> None:
+        """Run a queued maintenance function (retention, VACUUM) between two commits, outside a transaction."""
+        fn, future = payload
+        if not future.set_running_or_notify_cancel():
+            return
+        try:
+            future.set_result(fn(self._db.conn))
+        except BaseException as exc:
+            if self._db.conn.in_transaction:
+                self._db.conn.rollback()
+            future.set_exception(exc)
 
     def request_size_limit(self, max_bytes: int | None) -> None:
         self._size_limit, self._size_limit_changed = max_bytes, True
@@ -361,6 +375,21 @@ def _rows(batch: list[_Item]) -> int:
     return sum(item.rows for item in batch)
 
 
+def _split_maintenance(batch: list[_Item]) -> Iterator[list[_Item]]:
+    """Runs of records, with each maintenance item on its own, in queue order."""
+    run: list[_Item] = []
+    for item in batch:
+        if item.kind != "maintenance":
+            run.append(item)
+            continue
+        if run:
+            yield run
+            run = []
+        yield [item]
+    if run:
+        yield run
+
+
 def _grouped(batch: list[_Item]) -> Iterator[tuple[str, list[dict[str, Any]]]]:
     """Consecutive items of one kind become one insert; order is kept (a decision follows its suggestion)."""
     kind, rows = batch[0].kind, list[dict[str, Any]]()
@@ -427,6 +456,13 @@ class Store:
 
     def end_session(self, session_id: str, ended_at: float) -> None:
         self._queue.put(_Item("end", (session_id, ended_at), 1, 200, droppable=False))
+
+    def run_maintenance(self, fn: Callable[[sqlite3.Connection], Any]) -> Future[Any]:
+        """Queue `fn(connection)` for the writer thread, after what is queued now: the one safe way to delete or
+        VACUUM while the copilot logs. The future holds its result or exception."""
+        future: Future[Any] = Future()
+        self._queue.put(_Item("maintenance", (fn, future), 0, 100, droppable=False))
+        return future
 
     def set_size_limit(self, max_bytes: int | None) -> None:
         """Change the log's size limit (None: only the disk limits it); a paused store retries at once."""
