@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from app.ghost import GhostView
+from app.snooze import SuggestionGate
 from app.tracker import GhostTracker, ShownGhost
 from inference.actions import TICK
 from inference.episodes import Event
@@ -90,6 +91,9 @@ class Copilot:
         self.goal = goal
         self.inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self.tracker = GhostTracker(min_confidence)
+        self.min_confidence = min_confidence  # the user's threshold; the back-off may ask for more
+        self.gate = SuggestionGate()  # snooze and back-off (app/snooze.py)
+        self.frame_interval = 0.0  # feed the model at most one frame per this many seconds (settings fps)
         self.status = "watching"
         self.pointer: tuple[float, float] | None = None
         self.stats = LoopStats()
@@ -100,6 +104,9 @@ class Copilot:
         self._latency_ms = 0.0
         self._window: Any = None
         self._grabbed = False
+        self._counted: set[str] = set()  # decisions already given to the gate
+        self._shown_at: dict[str, float] = {}  # ghost id -> when it appeared, for the back-off rules
+        self._gate_shown = ("active", "")  # what the last published view said about snooze / back-off
         self._private = False  # a deny-listed window or password prompt has the focus
         self._swallowed: set[str] = set()  # command keys pressed under the grab: their release is ours too
         self._stop = threading.Event()
@@ -129,6 +136,14 @@ class Copilot:
         """From any thread (the hotkey thread): queue a key command for the loop."""
         self.inbox.put(name)
 
+    def snooze(self, seconds: float | None) -> None:
+        """From any thread: no ghosts for `seconds` (None = until restart, 0 = end the snooze)."""
+        self.inbox.put(("snooze", seconds))
+
+    def apply_settings(self, settings: Any) -> None:
+        """From any thread: take new app.settings.Settings (threshold, deny-list, fps) without a restart."""
+        self.inbox.put(("settings", settings))
+
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
@@ -155,7 +170,7 @@ class Copilot:
             if isinstance(item, dict):
                 changed |= self._event(item, logged)
             elif isinstance(item, tuple):
-                changed |= self._performed(item)
+                changed |= self._message(item, now)
             elif item in COMMANDS:
                 changed |= self._command(item, now)
         if changed:
@@ -164,8 +179,11 @@ class Copilot:
             self.parts.logbook.events(logged)
         if self.status == "watching" and not self._private:
             self._feed_frame()
-            if self._predict(now):
+            if self.gate.allows(now) and self._predict(now):
                 self._publish(now)
+        self._count_decisions()
+        if self._gate_view(now) != self._gate_shown:
+            self._publish(now)  # a snooze or back-off began or ended: the tray shows it
         if self.parts.logbook is not None:
             for decision in self.tracker.due(now):
                 self.parts.logbook.decision(decision)
@@ -221,7 +239,7 @@ class Copilot:
 
     def _feed_frame(self) -> None:
         frame = self.parts.capture.latest() if self.parts.capture is not None else None
-        if frame is not None and frame.t > self._last_frame_t:
+        if frame is not None and frame.t >= self._last_frame_t + max(self.frame_interval, 1e-9):
             self._last_frame_t = frame.t
             if self._denied_at(float(frame.t)):
                 return  # captured while a private window had the focus
@@ -234,6 +252,7 @@ class Copilot:
             return False  # nothing new: the prediction only ages, so refresh it less often
         self._last_model, self._fresh_input = now, False
         started = time.perf_counter()
+        self.tracker.min_confidence = self.gate.threshold(self.min_confidence)
         suggestions = self.parts.session.suggest(now, min_confidence=self.tracker.min_confidence)
         self._latency_ms = (time.perf_counter() - started) * 1000
         self.stats.model_runs += 1
@@ -244,7 +263,9 @@ class Copilot:
             s for s in suggestions if s.click is None or abs(s.click[0] - pointer[0]) + abs(s.click[1] - pointer[1])
             > MIN_GHOST_DISTANCE_PX
         ]  # fmt: skip
+        self._count_decisions()  # ghosts the user ended; one the model replaces below was not refused
         changed = self.tracker.offer(useful, now, pointer)
+        self._count_decisions(to_gate=False)
         new = self.tracker.new_ghost
         if new is not None:
             self.tracker.new_ghost = None
@@ -254,6 +275,7 @@ class Copilot:
     def _on_new_ghost(self, ghost: ShownGhost) -> None:
         window = self.parts.focused_window() if self.parts.focused_window is not None else None
         ghost.window_id = getattr(window, "id", None)
+        self._shown_at[ghost.id] = ghost.shown_at
         if self.parts.logbook is not None:
             frame = self.parts.capture.latest() if self.parts.capture is not None else None
             if frame is not None and self._denied_at(float(frame.t)):
@@ -294,6 +316,37 @@ class Copilot:
 
         threading.Thread(target=work, name="ghostpilot-executor", daemon=True).start()
 
+    def _message(self, item: tuple[str, Any], now: float) -> bool:
+        kind, value = item
+        if kind == "snooze":
+            self.gate.snooze(now, value)
+            if not self.gate.allows(now):
+                self.tracker.abandon(now)
+                self._count_decisions(to_gate=False)  # the user's snooze is not a refused ghost
+            return True
+        if kind == "settings":
+            self.min_confidence = self.tracker.min_confidence = float(value.min_confidence)
+            self.frame_interval = 0.75 / float(value.capture_fps)  # slack for the capture thread's jitter
+            if self.parts.privacy is not None and hasattr(self.parts.privacy, "deny_list"):
+                from app.privacy import DenyList
+
+                self.parts.privacy.deny_list = DenyList(value.deny_list)
+            return False
+        return self._performed(item)
+
+    def _count_decisions(self, to_gate: bool = True) -> None:
+        """Give each newly ended ghost's decision to the back-off rules, once."""
+        pending = self.tracker.pending
+        for decision in pending:
+            if decision.suggestion_id not in self._counted:
+                shown_at = self._shown_at.pop(decision.suggestion_id, decision.t)
+                if to_gate:
+                    self.gate.record(decision.decision, decision.t, decision.t - shown_at)
+        self._counted = {d.suggestion_id for d in pending}
+
+    def _gate_view(self, now: float) -> tuple[str, str]:
+        return self.gate.state(now), self.gate.describe(now, self.min_confidence)
+
     def _performed(self, item: tuple[str, Any]) -> bool:
         result = item[1]
         aborted = getattr(result, "aborted", None)
@@ -306,7 +359,12 @@ class Copilot:
     # ----- output -----
     def _publish(self, now: float) -> None:
         status = "private" if self._private and self.status == "watching" else self.status
+        self._gate_shown = gate_state, quiet = self._gate_view(now)
+        if gate_state == "snoozed" and status == "watching":
+            status = "snoozed"
         view = self.tracker.view(now, self.pointer, status, self.goal)
+        if quiet:
+            view.extra["quiet"] = quiet
         self._set_grab(view.current is not None and self.status == "watching")
         if self.parts.capture is not None:
             self.parts.capture.set_mask(ghost_rects(view))

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import signal
 import sys
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication
 
-from app.live import RunOptions, start_live
+from app.live import LiveCopilot, RunOptions, start_live
+from app.settings import Settings
 from inference.errors import GhostpilotError
 
 
@@ -32,6 +34,8 @@ def run_app(options: RunOptions, demo: bool = False) -> int:
     assert isinstance(app, QApplication)
     app.setApplicationName("Ghostpilot")
     app.setQuitOnLastWindowClosed(False)
+    if not _ask_consent(options):
+        return 0
     bridge = CoreBridge()
     bridge.notice.connect(lambda text: print(f"ghostpilot: {text}", file=sys.stderr, flush=True))
     live = start_live(options, on_view=bridge.view.emit, on_notice=bridge.notice.emit)
@@ -39,7 +43,7 @@ def run_app(options: RunOptions, demo: bool = False) -> int:
         overlay = GhostOverlay(style="translucent" if live.compositor else "outline")
         bridge.view.connect(overlay.set_view)
         overlay.show()
-        windows: list[Any] = [overlay]
+        windows: list[Any] = [overlay, _open_tray(app, bridge, live, options.settings)]
         if demo:
             windows.append(_open_demo(app))
         width, height = live.screen
@@ -53,6 +57,98 @@ def run_app(options: RunOptions, demo: bool = False) -> int:
         return int(app.exec())
     finally:
         live.stop()
+
+
+def _data_folder(settings: Settings) -> Path:
+    from app.paths import data_dir
+
+    return Path(settings.data_dir).expanduser() if settings.data_dir else data_dir()
+
+
+def _ask_consent(options: RunOptions) -> bool:
+    """First run: ask before anything is stored (False: the user quit). An explicit --database is a choice."""
+    from app.consent import read_consent
+
+    consent = read_consent()
+    if consent is None and options.store and options.database is None:
+        from ui.first_run import run_first_run
+
+        if run_first_run(_data_folder(options.settings)) == "quit":
+            return False
+        consent = read_consent()
+    if consent is not None and not consent.logging and options.database is None:
+        options.store = False  # as --no-log: suggestions without a record
+    return True
+
+
+def _open_tray(app: QApplication, bridge: CoreBridge, live: LiveCopilot, settings: Settings) -> Any:
+    """The tray and its settings window; saved settings apply to the running copilot."""
+    from ui.settings_window import SettingsWindow
+    from ui.tray import TrayCommands, TrayController
+
+    current = [settings]
+    windows: list[SettingsWindow] = []
+
+    def saved(new: Settings) -> None:
+        apply_to_live(live, current[0], new, bridge.notice.emit)
+        current[0] = new
+
+    def open_settings() -> None:
+        if not windows:
+            windows.append(SettingsWindow(current[0], on_saved=saved))
+        windows[0].load(current[0])
+        windows[0].show()
+        windows[0].raise_()
+
+    commands = TrayCommands(
+        pause=lambda: live.copilot.command("pause"),
+        snooze=live.copilot.snooze,
+        open_settings=open_settings,
+        data_folder=lambda: _data_folder(current[0]),
+        quit=app.quit,
+    )
+    tray = TrayController(commands, parent=app)
+    bridge.view.connect(tray.set_view)
+    if tray.tray is None:
+        bridge.notice.emit("no system tray on this desktop: pause with Ctrl+Alt+G, quit with Ctrl+C")
+    tray.show()
+    return tray
+
+
+def apply_to_live(live: LiveCopilot, old: Settings, new: Settings, on_notice: Any) -> None:
+    """Without a restart: the core takes threshold, fps and deny-list; new keys restart the key grabber, a
+    new fps restarts the screen capture. Model, device and data location apply at the next start."""
+    live.copilot.apply_settings(new)
+    try:
+        _restart_changed_parts(live, old, new, on_notice)
+    except GhostpilotError as exc:
+        on_notice(f"settings saved, but {exc.message}")
+    if (new.model, new.device, new.data_dir) != (old.model, old.device, old.data_dir):
+        on_notice("model, device and data location apply when Ghostpilot starts again")
+
+
+def _restart_changed_parts(live: LiveCopilot, old: Settings, new: Settings, on_notice: Any) -> None:
+    from app.live import KEY_ACTIONS, command_keys
+
+    parts = live.copilot.parts
+    if new.keys != old.keys and parts.hotkeys is not None:
+        from app.hotkeys import HotkeyGrabber
+
+        bindings = {action: getattr(new.keys, key) for key, action in KEY_ACTIONS.items()}
+        grabber = HotkeyGrabber(live.copilot.command, bindings, on_notice=on_notice)
+        parts.hotkeys.stop()  # type: ignore[attr-defined]
+        grabber.start()
+        parts.command_keys = command_keys(new)
+        parts.hotkeys = grabber
+        live.stoppers.append(grabber.stop)
+    if new.capture_fps != old.capture_fps and parts.capture is not None:
+        from app.capture import ScreenCapture
+
+        capture = ScreenCapture(new.capture_fps, clock=parts.clock)
+        capture.start()
+        previous, parts.capture = parts.capture, capture
+        previous.stop()  # type: ignore[attr-defined]
+        live.stoppers.append(capture.stop)
 
 
 def _open_demo(app: QApplication) -> Any:
