@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import QObject, QUrl, Slot
 from PySide6.QtGui import QDesktopServices
 
 from app.ghost import GhostView
@@ -71,17 +72,10 @@ def test_back_off_is_explained_in_the_tooltip(tray: TrayController) -> None:
 def test_open_data_folder_asks_the_desktop_for_the_data_dir(tray: TrayController, tmp_path: Path) -> None:
     opened: list[str] = []
 
-    class Handler:  # QDesktopServices routes file:// URLs to a registered handler instead of a file manager
-        def open(self, url) -> None:
+    class Receiver(QObject):  # QDesktopServices routes file:// URLs to a registered handler, not a file manager
+        @Slot(QUrl)
+        def open(self, url: QUrl) -> None:
             opened.append(url.toLocalFile())
-
-    handler = Handler()
-    from PySide6.QtCore import QObject, Slot
-
-    class Receiver(QObject):
-        @Slot("QUrl")
-        def open(self, url) -> None:
-            handler.open(url)
 
     receiver = Receiver()
     QDesktopServices.setUrlHandler("file", receiver, "open")
