@@ -96,19 +96,20 @@ def _gap(prev_type: str | None, kind: str, plan: ExecutionPlan) -> float:
 def _path_steps(
     events: Sequence[Mapping[str, Any]], start: int, end: int, prev_t: float | None, offset: float, plan: ExecutionPlan
 ) -> list[Step]:
-    """A run of moves: predicted timing scaled into at most max_path_s, thinned to the rate cap."""
+    """A run of moves: predicted timing scaled into at most max_path_s, thinned to the rate cap.
+
+    Without predicted timing (all at one instant) the moves go at the rate cap instead."""
     times = [float(events[k].get("t", 0.0)) for k in range(start, end)]
     t0 = prev_t if prev_t is not None else times[0]
     span = max(times[-1] - t0, 0.0)
     min_gap = 1.0 / plan.max_events_per_s
-    duration = min(span if span > 0 else len(times) * min_gap, plan.max_path_s)
+    if span <= 0:
+        first = 1 if prev_t is not None else 0
+        return [Step(offset + (k + first) * min_gap, events[start + k], start + k) for k in range(len(times))]
+    duration = min(span, plan.max_path_s)
     keep_every = max(1, -(-len(times) // max(1, int(duration * plan.max_events_per_s))))
     kept = [k for k in range(len(times)) if (len(times) - 1 - k) % keep_every == 0]
-    steps = []
-    for k in kept:
-        fraction = (times[k] - t0) / span if span > 0 else (k + 1) / len(times)
-        steps.append(Step(offset + fraction * duration, events[start + k], start + k))
-    return steps
+    return [Step(offset + (times[k] - t0) / span * duration, events[start + k], start + k) for k in kept]
 
 
 class Executor:

@@ -140,6 +140,21 @@ def listening(kit: Kit, on_user_input: Callable[[dict[str, Any]], None]) -> tupl
     return recorder, seen
 
 
+def stop_listening(kit: Kit, recorder: InputRecorder) -> None:
+    """pynput's X11 listeners notice stop() only at their next event: give them one, then join them."""
+    recorder.stop()
+    for attempt in range(200):
+        alive = [listener for listener in recorder._listeners if listener.is_alive()]
+        if not alive:
+            return
+        kit.injector.move(30 + attempt % 50, 30)
+        kit.injector.key("shift", True)
+        kit.injector.key("shift", False)
+        for listener in alive:
+            listener.join(0.05)
+    raise AssertionError("the input listeners did not stop")
+
+
 def test_the_ledger_claims_what_a_listener_sees_and_only_that(kit: Kit) -> None:
     unclaimed: list[dict[str, Any]] = []
     recorder, seen = listening(kit, unclaimed.append)
@@ -156,7 +171,7 @@ def test_the_ledger_claims_what_a_listener_sees_and_only_that(kit: Kit) -> None:
         kit.target.xdotool("mousemove", "900", "700")
         poll(lambda: any(e.get("x") == 900 for e in seen), what="the xdotool move")
     finally:
-        recorder.stop()
+        stop_listening(kit, recorder)
     ours = [e for e in seen if e.get("source") == "ghostpilot"]
     kinds = [e["type"] for e in ours]
     assert kinds.count("mouse.down") == 1 and kinds.count("mouse.up") == 1 and kinds.count("mouse.scroll") == 2
@@ -218,7 +233,7 @@ def test_a_real_pointer_move_aborts_a_drag_and_releases_the_button(kit: Kit) -> 
         kit.target.xdotool("mousemove", "900", "700")
         thread.join(timeout=30)
     finally:
-        recorder.stop()
+        stop_listening(kit, recorder)
     (outcome,) = result
     assert outcome.aborted == ABORT_USER_INPUT
     assert 2 < outcome.performed < outcome.total
@@ -292,3 +307,37 @@ def test_pace_compresses_paths_and_keeps_keys_steady() -> None:
     downs = [s.offset for s in steps if s.event["type"] == "key.down"]
     assert downs[1] - downs[0] == pytest.approx(2 * plan.key_gap_s)
     assert steps[-1].index == len(path) + 1 + 4 - 1  # every accepted event is covered
+
+
+class ManualClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_ledger_matching_duplicates_and_expiry() -> None:
+    clock = ManualClock()
+    ledger = InjectionLedger(max_age_s=1.0, move_tolerance_px=3.0, duplicate_window_s=0.15, clock=clock)
+    ledger.record({"type": "mouse.move", "x": 100, "y": 100})
+    assert not ledger.claim({"type": "mouse.move", "x": 110, "y": 100}), "a move elsewhere is the user's"
+    assert ledger.claim({"type": "mouse.move", "x": 102, "y": 101})
+    ledger.record({"type": "key.down", "key": "B"})
+    ledger.record({"type": "key.up", "key": "B"})
+    assert not ledger.claim({"type": "key.down", "key": "c"})
+    assert ledger.claim({"type": "key.down", "key": "B"})
+    assert ledger.claim({"type": "key.up", "key": "b"}), "shift+b is reported 'b' on release"
+    assert ledger.claim({"type": "key.up", "key": "b"}), "one XTEST key reported twice"
+    assert not ledger.claim({"type": "key.up", "key": "b"}), "but not three times"
+    ledger.record({"type": "key.down", "key": "!"})
+    assert ledger.claim({"type": "key.down", "key": "1"})
+    clock.now += 0.5
+    assert not ledger.claim({"type": "key.down", "key": "1"}), "a duplicate only within the duplicate window"
+    ledger.record({"type": "mouse.scroll", "dx": 0, "dy": -1})
+    assert not ledger.claim({"type": "mouse.scroll", "x": 5, "y": 5, "dx": 0, "dy": 1})
+    assert ledger.claim({"type": "mouse.scroll", "x": 5, "y": 5, "dx": 0, "dy": -1})
+    ledger.record({"type": "mouse.down", "button": "left"})
+    clock.now += 1.5
+    assert not ledger.claim({"type": "mouse.down", "x": 1, "y": 1, "button": "left"}), "too old to be ours"
+    assert len(ledger) == 0
