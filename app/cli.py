@@ -161,6 +161,48 @@ def cmd_model(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from app.export import ExportOptions, export_log, export_total, parse_since
+
+    since = parse_since(args.since) if args.since else None
+    options = ExportOptions(database=Path(args.database) if args.database else None, since=since,
+                            redact=not args.no_redact, frames=not args.no_frames)  # fmt: skip
+    out = Path(args.out or {"jsonl": "ghostpilot-log.jsonl"}.get(args.format, f"ghostpilot-{args.format}"))
+    with _progress_bar(export_total(args.format, options), f"export {args.format}") as bar:
+        summary = export_log(args.format, out, options, progress=bar.update)
+    redaction = "redacted" if summary.redacted else "NOT redacted"
+    print(f"wrote {summary.suggestions} suggestions from {summary.sessions} sessions to {out} (keys {redaction})")
+    return 0
+
+
+def cmd_finetune(args: argparse.Namespace) -> int:
+    from app.export import parse_since
+    from app.swap import FinetuneJob, default_out_dir, finetune_and_swap
+
+    job = FinetuneJob(steps=args.steps, since=parse_since(args.since) if args.since else None, base=args.base,
+                      holdout=args.holdout, swap=not args.no_swap,
+                      database=Path(args.database) if args.database else None)  # fmt: skip
+    bars: dict[str, Any] = {}
+
+    def progress(stage: str, n: int, total: int | None) -> None:
+        if stage not in bars:
+            bars[stage] = _progress_bar(total, stage)
+        bars[stage].update(n)
+
+    try:
+        outcome = finetune_and_swap(job, Path(args.out) if args.out else default_out_dir(), progress)
+    finally:
+        for bar in bars.values():
+            bar.close()
+    v = outcome.verdict
+    print(f"candidate {outcome.candidate} ({outcome.trained_sessions} sessions trained, "
+          f"{outcome.negatives} dismissed ghosts, {outcome.held_back_sessions} held back)")  # fmt: skip
+    print(f"held-back pointer error: candidate {v.candidate.pointer_error_px:.1f} px, "
+          f"current {v.current.pointer_error_px:.1f} px over {v.current.movements} movements")  # fmt: skip
+    print(("swapped in: " if outcome.swapped else "kept the current model: ") + v.reason)
+    return 0
+
+
 def _add_model_args(p: argparse.ArgumentParser, default_device: str | None = "auto") -> None:
     p.add_argument("--model", default=None, help="ONNX model (default: settings, else the shipped model)")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default=default_device)
@@ -246,6 +288,25 @@ def build_parser(gui: Mapping[str, Handler] | None = None) -> argparse.ArgumentP
     p.add_argument("--json", action="store_true")
     p.add_argument("--baselines-only", action="store_true")
     p.set_defaults(handler=cmd_eval)
+
+    p = sub.add_parser("export", help="the correction log with its context: jsonl, parquet (LeRobot-like), episodes")
+    p.add_argument("--format", choices=("jsonl", "parquet", "episodes"), default="jsonl")
+    p.add_argument("--since", help="only sessions started on or after this date (YYYY-MM-DD[THH:MM])")
+    p.add_argument("--out", help="file (jsonl) or folder (default: ghostpilot-log.jsonl / ghostpilot-FORMAT)")
+    p.add_argument("--no-redact", action="store_true", help="keep typed secrets (redacted by default)")
+    p.add_argument("--no-frames", action="store_true", help="episodes: leave out the screen thumbnails")
+    p.add_argument("--database", default=None, help="SQLite log (default: the data directory)")
+    p.set_defaults(handler=cmd_export)
+
+    p = sub.add_parser("finetune", help="fine-tune on the log; swap the model in only if it scores better")
+    p.add_argument("--steps", type=int, default=300)
+    p.add_argument("--since", help="only sessions started on or after this date")
+    p.add_argument("--base", default=None, help="torch checkpoint to start from (default: the current model's)")
+    p.add_argument("--holdout", type=float, default=0.2, help="share of the newest sessions held back to judge")
+    p.add_argument("--no-swap", action="store_true", help="report the verdict, keep the current model")
+    p.add_argument("--out", default=None, help="folder for the candidate (default: the data directory)")
+    p.add_argument("--database", default=None, help="SQLite log (default: the data directory)")
+    p.set_defaults(handler=cmd_finetune)
 
     p = sub.add_parser("bench", help="measure predictor step latency")
     p.add_argument("--model", default=None)

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from app.paths import data_dir
+from app.paths import data_dir, private_umask
 from app.store_schema import iter_events, iter_suggestions, read_sessions
 from inference.episodes import EpisodeMeta, Event, frame_name, validate_event, write_episode
 from inference.errors import GhostpilotError
@@ -283,4 +283,5 @@ def export_log(fmt: str, out: Path, options: ExportOptions, progress: Progress |
     exporters = {"jsonl": export_jsonl, "parquet": export_parquet, "episodes": export_episodes}
     if fmt not in exporters:
         raise GhostpilotError(f"unknown export format {fmt!r}", f"use one of {', '.join(FORMATS)}")
-    return exporters[fmt](out, options, progress)
+    with private_umask():  # the export holds the same private data as the log: owner-only files and folders
+        return exporters[fmt](out, options, progress)

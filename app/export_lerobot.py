@@ -53,7 +53,9 @@ def _features(image_shape: list[int] | None) -> dict[str, Any]:
         return {"dtype": dtype, "shape": shape, "names": names}
 
     features = {
-        "observation.image": f("image", [*image_shape] if image_shape else [None, None, 3], ["height", "width", "channel"]),
+        "observation.image": f(
+            "image", [*image_shape] if image_shape else [None, None, 3], ["height", "width", "channel"]
+        ),
         "observation.pointer": f("float32", [2], ["x", "y"]),
         "action.suggested_click": f("float32", [2], ["x", "y"]),
         "action.user_click": f("float32", [2], ["x", "y"]),

@@ -174,3 +174,15 @@ def test_an_export_in_progress_never_blocks_the_writer(log: tuple[Path, list[str
 def test_an_unknown_format_is_one_clear_error(log: tuple[Path, list[str]], tmp_path: Path) -> None:
     with pytest.raises(GhostpilotError, match="unknown export format"):
         export_log("csv", tmp_path / "x", ExportOptions(database=log[0]))
+
+
+def test_the_cli_exports_private_files(
+    log: tuple[Path, list[str]], tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    from app.cli import main
+
+    out = tmp_path / "cli.jsonl"
+    assert main(["export", "--database", str(log[0]), "--out", str(out), "--since", "2023-01-01"]) == 0
+    assert "from 3 sessions" in capsys.readouterr().out
+    assert len(_lines(out)) == count_rows(log[0])["suggestions"] and out.stat().st_mode & 0o077 == 0
+    assert main(["export", "--database", str(log[0]), "--since", "someday"]) == 2
