@@ -31,8 +31,10 @@ class Segment:
     ids: np.ndarray
     cont: np.ndarray
     ghost: np.ndarray  # (n,) bool: the tick holds events Ghostpilot performed
+    true_xy: np.ndarray | None = None  # (n, 2) float32: the real pointer (last positioned event) at each tick's end
     end_tick: np.ndarray | None = None  # (n,) the tick where the movement under way at each tick ends (-1: none)
     end_press: np.ndarray | None = None  # (n,) index of the user press that ends it (-1: it ends in a rest)
+    move_weight: np.ndarray | None = None  # (n,) 1 / moving ticks of the movement under way (0 at rest)
 
 
 @dataclass
@@ -84,15 +86,20 @@ def encode_segment(
     if start is not None:
         featurizer.set_idle(*start)
     rows: list[features.TickRow] = []
+    true_xy: list[tuple[float, float]] = []  # the real pointer at each closed tick's end, as the session knows it
+    here = start
     ghost_ticks: set[int] = set()
 
     def add(closed: list[tuple[int, ...]]) -> None:
         for tokens in closed:
             x, y = encoder.position or (0.0, 0.0)
             rows.append(featurizer.row(tokens, x, y))
+            true_xy.append(here if here is not None else (x, y))
 
     for event in events:
-        add(encoder.push(event))
+        add(encoder.push(event))  # closes ticks before this event: `here` is still the pointer before it
+        if "x" in event:
+            here = (float(event["x"]), float(event["y"]))
         if event.get("source") == "ghostpilot":
             ghost_ticks.add(tick_of(event["t"], t0))
     add(encoder.close_until(encoder.next_tick + 1))
@@ -100,7 +107,7 @@ def encode_segment(
     cont = np.stack([r.cont for r in rows])
     ghost = np.zeros(len(rows), dtype=bool)
     ghost[[t for t in ghost_ticks if t < len(rows)]] = True
-    return Segment(t0, ids, cont, ghost)
+    return Segment(t0, ids, cont, ghost, np.asarray(true_xy, np.float32).reshape(-1, 2))
 
 
 def movement_ends(seg: Segment, click_t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -125,6 +132,19 @@ def movement_ends(seg: Segment, click_t: np.ndarray) -> tuple[np.ndarray, np.nda
     end_tick = np.where(nxt < len(ends), ends[np.minimum(nxt, len(ends) - 1)], -1)
     end_press = np.where(end_tick >= 0, press_at[np.maximum(end_tick, 0)], -1)
     return end_tick.astype(np.int64), end_press
+
+
+def movement_weights(seg: Segment) -> np.ndarray:
+    """1 / (moving ticks of the movement under way) at each moving tick, 0 at rest.
+
+    The endpoint metric scores every movement at four moments, however long it lasts; a loss averaged over
+    ticks would weigh a movement by its length. These weights make each movement count once.
+    """
+    assert seg.end_tick is not None
+    moving = (seg.cont[:, 11] < features.REST_TICKS / features.REST_CAP) & (seg.end_tick >= 0)
+    ends = np.where(moving, seg.end_tick, -1)
+    counts = np.bincount(ends[moving], minlength=len(seg.ids)) if moving.any() else np.zeros(len(seg.ids), int)
+    return np.where(moving, 1.0 / np.maximum(counts[np.maximum(ends, 0)], 1), 0.0).astype(np.float32)
 
 
 def _event_arrays(events: Sequence[Event]) -> dict[str, np.ndarray]:
@@ -183,6 +203,7 @@ def load_episode_data(path: Path, use_frames: bool = True) -> EpisodeData:
     data = EpisodeData(path.name, width, height, segments, **_event_arrays(episode.events), **frames)
     for seg in segments:
         seg.end_tick, seg.end_press = movement_ends(seg, data.click_t)
+        seg.move_weight = movement_weights(seg)
     return data
 
 
@@ -195,8 +216,18 @@ def _frame_arrays_empty() -> dict[str, np.ndarray]:
 
 
 def load_many(
-    paths: Sequence[Path], use_frames: bool, progress: Callable[[int], None] | None = None
+    paths: Sequence[Path], use_frames: bool, progress: Callable[[int], None] | None = None, processes: int = 1
 ) -> list[EpisodeData]:
+    """Episodes in order; `processes` > 1 decodes them in a process pool (frames make this the slow part)."""
+    if processes > 1 and len(paths) > 1:
+        import multiprocessing
+        from functools import partial
+
+        with multiprocessing.get_context("fork").Pool(processes) as pool:
+            data = pool.map(partial(load_episode_data, use_frames=use_frames), paths, chunksize=1)
+        if progress:
+            progress(len(data))
+        return data
     data = []
     for path in paths:
         data.append(load_episode_data(path, use_frames))

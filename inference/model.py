@@ -214,13 +214,14 @@ def _offset(raw: torch.Tensor) -> torch.Tensor:
 
 
 def _masked_mean(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    return (values * mask).sum() / mask.sum().clamp(min=1.0)
+    return (values * mask).sum() / mask.sum().clamp(min=1e-6)  # masks may hold fractional weights
 
 
 def loss_terms(out: dict[str, torch.Tensor], tgt: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """Each training objective, averaged over the ticks where its target is known."""
     am, cm, km = tgt["action_mask"], tgt["click_mask"], tgt["key_mask"]
-    mm = tgt["move_mask"]  # endpoint losses only while a movement is under way; at rest it ends where it is
+    mm = tgt["move_mask"]  # while a movement is under way; at rest it ends where it is
+    ew = tgt["endpoint_weight"]  # which moving ticks' endpoints count, and how much (inference/windows.py)
 
     def ce(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         return F.cross_entropy(logits.flatten(0, 1), target.flatten(), reduction="none").view_as(target)
@@ -236,14 +237,14 @@ def loss_terms(out: dict[str, torch.Tensor], tgt: dict[str, torch.Tensor]) -> di
     soon = F.binary_cross_entropy_with_logits(out["click_soon_logit"], tgt["click_soon"], reduction="none")
     return {
         "action": _masked_mean(action, am),
-        "click": _masked_mean(dist, mm),
-        "hypotheses": _masked_mean(hyp, mm),
-        "hyp_choice": _masked_mean(ce(out["hyp_logits"], best), mm),
+        "click": _masked_mean(dist, ew),
+        "hypotheses": _masked_mean(hyp, ew),
+        "hyp_choice": _masked_mean(ce(out["hyp_logits"], best), ew),
         "click_soon": _masked_mean(soon, cm),
         "click_time": _masked_mean((out["click_log_ticks"] - tgt["click_ticks"].log()).abs(), mm),
         "button": _masked_mean(ce(out["button_logits"], tgt["click_button"]), tgt["button_mask"]),
         "correct": _masked_mean(
-            F.binary_cross_entropy_with_logits(out["correct_logit"], correct, reduction="none"), mm
+            F.binary_cross_entropy_with_logits(out["correct_logit"], correct, reduction="none"), ew
         ),
         "key": _masked_mean(ce(out["key_logits"], tgt["key_class"]), km),
     }

@@ -107,11 +107,11 @@ class ModelSession:
     def suggest(self, t: float, min_confidence: float = DEFAULT_MIN_CONFIDENCE) -> list[Suggestion]:
         if self.encoder is None or self.pointer is None:
             return []
-        inputs, now, model_xy = self.model_inputs(t)
+        inputs, now, _ = self.model_inputs(t)
         out = {k: v[0] for k, v in self.predictor.run(inputs).items()}
         scale = float(max(self.width, self.height))
         resting = inputs["tick_cont"][0, -1, 11] >= features.REST_TICKS / features.REST_CAP
-        found = pointer_suggestions(out, model_xy, self.pointer, t, now, scale, (self.width, self.height), resting)
+        found = pointer_suggestions(out, self.pointer, t, now, scale, (self.width, self.height), resting)
         found.append(key_suggestion(out, inputs, t, self._rollout, min_confidence))
         shown = [s for s in found if s is not None and s.confidence >= min_confidence]
         return sorted(shown, key=lambda s: -s.confidence)

@@ -52,7 +52,6 @@ def _click_events(
 
 def pointer_suggestions(
     out: dict[str, np.ndarray],
-    model_xy: tuple[float, float],
     pointer: tuple[float, float],
     t: float,
     now: float,
@@ -62,22 +61,26 @@ def pointer_suggestions(
 ) -> list[Suggestion | None]:
     """The primary click and up to MAX_ALTERNATIVES distinct alternatives, each as a path from the pointer.
 
-    A resting pointer's movement ends where it is (the model is trained on movements under way only)."""
+    Offsets are placed from the real pointer (training measures them from there). The primary point is the
+    distance-minimising estimate the metric scores, so no alternative is ever ranked above it: an alternative's
+    confidence is capped at the primary's. A resting pointer's movement ends where it is (the model is trained
+    on movements under way only)."""
     p_soon = _sigmoid(float(out["click_soon_logit"]))
     p_correct = _sigmoid(float(out["correct_logit"]))
     duration = max(float(np.exp(out["click_log_ticks"])) * TICK + (now - t), TICK)
     button = BUTTONS[int(np.argmax(out["button_logits"]))]
 
     def place(offset: np.ndarray) -> tuple[float, float]:
-        x = float(np.clip(model_xy[0] + offset[0] * scale, 0, screen[0] - 1))
-        y = float(np.clip(model_xy[1] + offset[1] * scale, 0, screen[1] - 1))
+        x = float(np.clip(pointer[0] + offset[0] * scale, 0, screen[0] - 1))
+        y = float(np.clip(pointer[1] + offset[1] * scale, 0, screen[1] - 1))
         return x, y
 
     primary = place(np.zeros(2) if resting else out["click_offset"])
     details = {"p_click": p_soon, "p_within_30px": p_correct, "seconds_to_click": duration}
+    primary_confidence = p_soon * p_correct
     found: list[Suggestion | None] = [
         Suggestion(
-            "pointer", _click_events(pointer, primary, t, duration, button), p_soon * p_correct, primary, details
+            "pointer", _click_events(pointer, primary, t, duration, button), primary_confidence, primary, details
         )
     ]
     hyp_p = _softmax(out["hyp_logits"])
@@ -86,7 +89,7 @@ def pointer_suggestions(
         point = place(out["hyp_offsets"][index])
         if all(np.hypot(point[0] - q[0], point[1] - q[1]) >= ALTERNATIVE_MIN_PX for q in taken):
             taken.append(point)
-            confidence = p_soon * float(hyp_p[index]) * (1 - p_correct)
+            confidence = min(p_soon * float(hyp_p[index]) * (1 - p_correct), primary_confidence)
             events = _click_events(pointer, point, t, duration, button)
             found.append(Suggestion("pointer", events, confidence, point, {"p_click": p_soon, "alternative": 1.0}))
         if len(taken) > MAX_ALTERNATIVES:

@@ -46,6 +46,10 @@ class TrainConfig:
     out_dir: str = "runs/default"
     model: dict[str, Any] = field(default_factory=dict)  # ModelConfig overrides
     threads: int = 0  # torch intra-op threads on CPU (0: torch's default)
+    endpoint_press_only: bool = True  # endpoint losses on movements that end in a press (what the metric scores)
+    per_movement: bool = True  # each movement's endpoint counts once, however many ticks it lasts
+    workers: int = -1  # batch-making processes; -1: none on CPU, up to 12 beside a GPU (the GPU waits on them)
+    minutes: float = 0.0  # > 0: after warmup, cut `steps` to what fits this many minutes of training
 
 
 class WindowSampler:
@@ -73,23 +77,68 @@ class WindowSampler:
         return data, seg, end
 
 
-def make_batch(sampler: WindowSampler, size: int, model_config: Any, torch: Any) -> tuple[dict, dict]:
+FRAME_INPUTS = ("frame_global", "frame_crop")
+
+
+def make_batch(
+    sampler: WindowSampler, size: int, model_config: Any, torch: Any, cfg: TrainConfig | None = None
+) -> tuple[dict, dict]:
+    """A batch of windows and targets; frames travel as uint8 (see `to_device`)."""
     from inference.windows import window_inputs, window_targets
 
+    cfg = cfg or TrainConfig()
     inputs, targets = [], []
     for _ in range(size):
         data, seg, end = sampler.draw()
         inputs.append(window_inputs(data, seg, end, model_config.context_ticks))
         targets.append(
             window_targets(
-                data, seg, end, model_config.context_ticks, model_config.click_horizon, model_config.key_horizon
+                data, seg, end, model_config.context_ticks, model_config.click_horizon, model_config.key_horizon,
+                cfg.endpoint_press_only, cfg.per_movement,
             )
-        )
+        )  # fmt: skip
 
     def stack(items: list[dict]) -> dict:
-        return {k: torch.from_numpy(np.stack([i[k] for i in items])) for k in items[0]}
+        out = {k: np.stack([i[k] for i in items]) for k in items[0]}
+        for k in FRAME_INPUTS & out.keys():
+            out[k] = np.rint(out[k] * 255).astype(np.uint8)  # exact: frames are uint8 / 255; 4x less to move
+        return {k: torch.from_numpy(v) for k, v in out.items()}
 
     return stack(inputs), stack(targets)
+
+
+def to_device(batch: dict, device: Any) -> dict:
+    """Batch tensors on the device, frames back to floats in [0, 1]."""
+    moved = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
+    for k in FRAME_INPUTS & moved.keys():
+        moved[k] = moved[k].float() / 255.0
+    return moved
+
+
+def _batches(sampler: WindowSampler, model_config: Any, cfg: TrainConfig, torch: Any, seed: int) -> Any:
+    """Endless training batches: made here, or by `workers` processes (each its own seed) beside a GPU."""
+    workers = cfg.workers if cfg.workers >= 0 else (min((os.cpu_count() or 1) - 1, 12) if _cuda(torch) else 0)
+    if workers == 0:
+        while True:
+            yield make_batch(sampler, cfg.batch_size, model_config, torch, cfg)
+
+    class Stream(torch.utils.data.IterableDataset):
+        def __iter__(self) -> Any:
+            info = torch.utils.data.get_worker_info()
+            torch.set_num_threads(1)
+            sampler.rng = np.random.default_rng(seed + 7919 * (info.id + 1))
+            while True:
+                yield make_batch(sampler, cfg.batch_size, model_config, torch, cfg)
+
+    context = "fork"  # the workers share the loaded episodes instead of pickling them
+    yield from torch.utils.data.DataLoader(
+        Stream(), batch_size=None, num_workers=workers, pin_memory=_cuda(torch), prefetch_factor=4,
+        multiprocessing_context=context, persistent_workers=True,
+    )  # fmt: skip
+
+
+def _cuda(torch: Any) -> bool:
+    return bool(torch.cuda.is_available())
 
 
 def _seed_everything(seed: int, torch: Any) -> None:
@@ -105,14 +154,16 @@ def _lr_at(step: int, cfg: TrainConfig) -> float:
     return cfg.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0))))
 
 
-def _load_groups(roots: Sequence[str], use_frames: bool, log: Callable[[str], None]) -> list[list[EpisodeData]]:
+def _load_groups(
+    roots: Sequence[str], use_frames: bool, log: Callable[[str], None], processes: int = 1
+) -> list[list[EpisodeData]]:
     groups = []
     for root in roots:
         paths = find_episodes([root])
         if not paths:
             raise GhostpilotError(f"{root}: no episodes found (folders with meta.json)")
         started = time.perf_counter()
-        groups.append(load_many(paths, use_frames))
+        groups.append(load_many(paths, use_frames, processes=processes))
         log(f"loaded {len(paths)} episodes from {root} in {time.perf_counter() - started:.1f}s")
     return groups
 
@@ -128,38 +179,52 @@ def train(
     from inference.model import ForwardDynamicsModel, ModelConfig, loss_terms, total_loss
 
     rank, world = int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))
+    if world > 1 and cfg.minutes > 0:
+        raise GhostpilotError("--minutes plans the steps on one process only", "give --steps under torchrun")
     if world > 1:
         torch.distributed.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
-    device = torch.device(f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}" if torch.cuda.is_available() else "cpu")
+    device = torch.device(f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}" if _cuda(torch) else "cpu")
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
+    torch.backends.cuda.matmul.allow_tf32 = True
     _seed_everything(cfg.seed, torch)  # same initial weights on every rank
     model_config = ModelConfig(**cfg.model)
     model = ForwardDynamicsModel(model_config).to(device)
     ddp = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
-    sampler = WindowSampler(_load_groups(train_roots, model_config.use_frames, log), cfg.seed + 1000 * rank)
-    val = _validation_batches(val_roots, model_config, cfg, torch, log) if rank == 0 and val_roots else []
+    processes = max(cfg.workers, 1) if cfg.workers >= 0 else (min(os.cpu_count() or 1, 12) if _cuda(torch) else 1)
+    seed = cfg.seed + 1000 * rank
+    sampler = WindowSampler(_load_groups(train_roots, model_config.use_frames, log, processes), seed)
+    val = _validation_batches(val_roots, model_config, cfg, torch, log, processes) if rank == 0 and val_roots else []
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     out_dir = Path(cfg.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     best, history = math.inf, []
     progress = _progress(cfg.steps, rank)
-    for step in range(cfg.steps):
+    batches = _batches(sampler, model_config, cfg, torch, seed)
+    started, timed_from = time.perf_counter(), 0.0  # the speed is timed over the second half of warmup
+    step = 0
+    while step < cfg.steps:
+        if step == cfg.warmup // 2:
+            timed_from = time.perf_counter()
+        if cfg.minutes > 0 and step == cfg.warmup:
+            now = time.perf_counter()
+            _fit_steps(cfg, step, now - started, (step - cfg.warmup // 2) / max(now - timed_from, 1e-9), progress, log)
         for group in optimizer.param_groups:
             group["lr"] = _lr_at(step, cfg)
-        inputs, targets = make_batch(sampler, cfg.batch_size, model_config, torch)
-        out = ddp(*[inputs[k].to(device) for k in _input_order()])
-        terms = loss_terms(out, {k: v.to(device) for k, v in targets.items()})
+        inputs, targets = (to_device(b, device) for b in next(batches))
+        out = ddp(*[inputs[k] for k in _input_order()])
+        terms = loss_terms(out, targets)
         loss = total_loss(terms)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
+        step += 1
         progress.update(1)
         progress.set_postfix(loss=f"{loss.item():.3f}", click_px=f"{terms['click'].item() * 1920:.0f}")
-        last = step == cfg.steps - 1
-        if rank == 0 and (last or (step + 1) % cfg.eval_every == 0):
-            record = {"step": step + 1, "train_loss": loss.item(), **_evaluate(model, val, device, torch)}
+        last = step == cfg.steps
+        if rank == 0 and (last or step % cfg.eval_every == 0):
+            record = {"step": step, "train_loss": loss.item(), **_evaluate(model, val, device, torch)}
             history.append(record)
             log(json.dumps(record))
             score = record.get("val_loss", record["train_loss"])
@@ -175,6 +240,21 @@ def train(
     return out_dir / "best.pt"
 
 
+def _fit_steps(
+    cfg: TrainConfig, done: int, seconds: float, speed: float, progress: Any, log: Callable[[str], None]
+) -> None:
+    """Cut cfg.steps to what fits cfg.minutes at `speed` steps/s (a multiple of eval_every), 5 % kept spare
+    for validation.
+
+    Called once, when warmup ends and before the cosine schedule starts, so the schedule is exactly the one
+    `--steps <the planned number>` gives; the checkpoint records it."""
+    planned = done + int(0.95 * (cfg.minutes * 60 - seconds) * speed)
+    planned = max(done + cfg.eval_every, planned // cfg.eval_every * cfg.eval_every)
+    cfg.steps = min(cfg.steps, planned)
+    progress.total = cfg.steps
+    log(f"{speed:.1f} steps/s: training {cfg.steps} steps to fit {cfg.minutes:g} minutes")
+
+
 def _input_order() -> tuple[str, ...]:
     from inference.windows import INPUT_NAMES
 
@@ -187,9 +267,11 @@ def _progress(total: int, rank: int) -> Any:
     return tqdm(total=total, desc="train", disable=rank != 0, dynamic_ncols=True, mininterval=2.0)
 
 
-def _validation_batches(roots: Sequence[str], model_config: Any, cfg: TrainConfig, torch: Any, log: Any) -> list:
-    sampler = WindowSampler(_load_groups(roots, model_config.use_frames, log), seed=12345)
-    return [make_batch(sampler, cfg.batch_size, model_config, torch) for _ in range(cfg.eval_batches)]
+def _validation_batches(
+    roots: Sequence[str], model_config: Any, cfg: TrainConfig, torch: Any, log: Any, processes: int = 1
+) -> list:
+    sampler = WindowSampler(_load_groups(roots, model_config.use_frames, log, processes), seed=12345)
+    return [make_batch(sampler, cfg.batch_size, model_config, torch, cfg) for _ in range(cfg.eval_batches)]
 
 
 def _evaluate(model: Any, batches: list, device: Any, torch: Any) -> dict[str, float]:
@@ -200,9 +282,10 @@ def _evaluate(model: Any, batches: list, device: Any, torch: Any) -> dict[str, f
     model.eval()
     sums: dict[str, float] = {}
     with torch.no_grad():
-        for inputs, targets in batches:
-            out = model(*[inputs[k].to(device) for k in _input_order()])
-            terms = loss_terms(out, {k: v.to(device) for k, v in targets.items()})
+        for batch in batches:
+            inputs, targets = (to_device(b, device) for b in batch)
+            out = model(*[inputs[k] for k in _input_order()])
+            terms = loss_terms(out, targets)
             for name, value in {**terms, "loss": total_loss(terms)}.items():
                 sums[f"val_{name}"] = sums.get(f"val_{name}", 0.0) + value.item() / len(batches)
     model.train()
@@ -231,3 +314,34 @@ def load_checkpoint(path: str | Path) -> tuple[Any, dict]:
         raise GhostpilotError(f"{path}: not a Ghostpilot checkpoint ({type(exc).__name__})") from None
     model.eval()
     return model, checkpoint
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m inference.train`: `ghostpilot train` with every training option (scripts/train-default.sh)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("episodes", nargs="+", help="episode folders or folders of them; each path weighs the same")
+    parser.add_argument("--val", nargs="*", default=[])
+    parser.add_argument("--out", default="runs/default")
+    parser.add_argument("--model-config", default="{}", help="JSON overrides of ModelConfig")
+    defaults = TrainConfig()
+    for name in ("steps", "batch_size", "lr", "weight_decay", "warmup", "seed", "eval_every", "threads", "workers"):
+        value = getattr(defaults, name)
+        parser.add_argument(f"--{name.replace('_', '-')}", type=type(value), default=value)
+    parser.add_argument("--minutes", type=float, default=0.0, help="cut --steps to fit this training time")
+    parser.add_argument("--endpoint-all-moves", action="store_true", help="endpoints of rest-ending moves too")
+    parser.add_argument("--tick-weighting", action="store_true", help="weigh endpoints per tick, not movement")
+    args = parser.parse_args(argv)
+    cfg = TrainConfig(
+        steps=args.steps, batch_size=args.batch_size, lr=args.lr, weight_decay=args.weight_decay,
+        warmup=args.warmup, seed=args.seed, eval_every=args.eval_every, out_dir=args.out,
+        model=json.loads(args.model_config), threads=args.threads, workers=args.workers, minutes=args.minutes,
+        endpoint_press_only=not args.endpoint_all_moves, per_movement=not args.tick_weighting,
+    )  # fmt: skip
+    print(f"best checkpoint: {train(args.episodes, args.val, cfg)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -70,9 +70,22 @@ def window_inputs(data: EpisodeData, seg: Segment, end: int, context: int) -> di
 
 
 def window_targets(
-    data: EpisodeData, seg: Segment, end: int, context: int, click_horizon: int, key_horizon: int
+    data: EpisodeData,
+    seg: Segment,
+    end: int,
+    context: int,
+    click_horizon: int,
+    key_horizon: int,
+    endpoint_press_only: bool = False,
+    per_movement: bool = False,
 ) -> dict[str, np.ndarray]:
-    """What the model should predict at each of the window's ticks (mask = 0 where unknown)."""
+    """What the model should predict at each of the window's ticks (mask = 0 where unknown).
+
+    Click offsets are measured from the real pointer (the last positioned event), which is where the live
+    session places them. `endpoint_weight` says how much each tick's endpoint counts: every moving tick, or
+    only those of movements that end in a press (the ones the endpoint metric scores), each tick weighted
+    1 / (its movement's moving ticks) when `per_movement` (each movement counts once, as in the metric).
+    """
     ticks = np.arange(end - context + 1, end + 1)  # (T,) tick index in the segment
     real = ticks >= 0
     n = len(seg.ids)
@@ -80,9 +93,8 @@ def window_targets(
     action_mask = real & (ticks + 1 < n) & ~seg.ghost[nxt]
     tick_end = seg.t0 + (ticks + 1) * TICK
     scale = float(max(data.width, data.height))
-    pos = seg.cont[np.clip(ticks, 0, n - 1), :2] * np.array([data.width, data.height], np.float32)
-
-    assert seg.end_tick is not None and seg.end_press is not None
+    assert seg.end_tick is not None and seg.end_press is not None and seg.true_xy is not None
+    pos = seg.true_xy[np.clip(ticks, 0, n - 1)]
     g = np.clip(ticks, 0, n - 1)
     end_tick, end_press = seg.end_tick[g], seg.end_press[g]
     to_end = end_tick - ticks  # ticks until the movement ends
@@ -90,7 +102,7 @@ def window_targets(
     moving = seg.cont[g, 11] < features.REST_TICKS / features.REST_CAP  # a movement is under way
     pressed = click_mask & (end_press >= 0)
     press = np.maximum(end_press, 0)
-    end_pos = seg.cont[np.maximum(end_tick, 0), :2] * np.array([data.width, data.height], np.float32)
+    end_pos = seg.true_xy[np.maximum(end_tick, 0)]
     click_xy = np.where(pressed[:, None], data.click_xy[press] if len(data.click_t) else end_pos, end_pos)
     button = (data.click_token[press] - features.BUTTON_START) // 2 if len(data.click_t) else np.zeros(len(ticks))
 
@@ -101,6 +113,10 @@ def window_targets(
         ki_c = np.minimum(ki, len(data.key_t) - 1)
         ok = (ki < len(data.key_t)) & ((data.key_t[ki_c] - tick_end) < key_horizon * TICK) & user_keys[ki_c]
         key_class = np.where(ok, features.key_class(data.key_token[ki_c]), 0)
+    endpoint = (click_mask & moving & (pressed if endpoint_press_only else True)).astype(np.float32)
+    if per_movement:
+        assert seg.move_weight is not None
+        endpoint = endpoint * seg.move_weight[g]
     return {
         "next_dx": seg.ids[nxt, 0].astype(np.int64),
         "next_dy": seg.ids[nxt, 1].astype(np.int64),
@@ -109,6 +125,7 @@ def window_targets(
         "click_offset": ((click_xy - pos) / scale).astype(np.float32),
         "click_mask": click_mask.astype(np.float32),
         "move_mask": (click_mask & moving).astype(np.float32),
+        "endpoint_weight": endpoint.astype(np.float32),
         "click_soon": pressed.astype(np.float32),
         "click_ticks": np.where(click_mask, np.maximum(to_end, 1), 1).astype(np.float32),
         "button_mask": pressed.astype(np.float32),

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
-from inference.actions import TICK_HZ
+from inference.actions import TICK_HZ, tick_of
 from inference.dataset import load_episode_data
-from inference.episodes import EpisodeMeta, write_episode
+from inference.episodes import EpisodeMeta, read_episode, write_episode
 from inference.windows import window_targets
 
 
@@ -29,7 +29,8 @@ def test_targets_are_the_end_of_the_current_movement(tmp_path: Path) -> None:
     data = load_episode_data(_episode(tmp_path))
     seg = data.segments[0]
     targets = window_targets(data, seg, end=len(seg.ids) - 1, context=len(seg.ids), click_horizon=90, key_horizon=60)
-    pos = seg.cont[:, :2] * np.array([800, 600])
+    assert seg.true_xy is not None
+    pos = seg.true_xy  # offsets are measured from the real pointer, where the session places them
     end = pos + targets["click_offset"] * 800
     moving_right = int(0.75 * TICK_HZ)  # mid-way through the first movement
     assert np.allclose(end[moving_right], (400, 300), atol=1.0), "ends at the press"
@@ -43,3 +44,27 @@ def test_targets_are_the_end_of_the_current_movement(tmp_path: Path) -> None:
     assert 0 < targets["click_ticks"][moving_right] <= 0.35 * TICK_HZ
     key_tick = int(3.0 * TICK_HZ)
     assert targets["key_class"][key_tick] > 0 and targets["key_class"][int(0.5 * TICK_HZ)] == 0, "key within 2 s"
+
+
+def test_the_real_pointer_is_the_last_positioned_event_before_each_tick_ends(tmp_path: Path) -> None:
+    data = load_episode_data(_episode(tmp_path))
+    seg = data.segments[0]
+    assert seg.true_xy is not None
+    events = read_episode(tmp_path / "ep").events
+    for tick, expected in ((12, (100, 300)), (22, (100 + 10 * 15, 300)), (48, (400, 300))):
+        last = [e for e in events if "x" in e and tick_of(e["t"], seg.t0) <= tick][-1]
+        assert tuple(seg.true_xy[tick]) == (last["x"], last["y"]) == expected
+
+
+def test_endpoint_weights_score_press_ending_movements_once_each(tmp_path: Path) -> None:
+    data = load_episode_data(_episode(tmp_path))
+    seg = data.segments[0]
+    args = (data, seg, len(seg.ids) - 1, len(seg.ids), 90, 60)
+    every = window_targets(*args, endpoint_press_only=False, per_movement=False)["endpoint_weight"]
+    pressed = window_targets(*args, endpoint_press_only=True, per_movement=False)["endpoint_weight"]
+    weighted = window_targets(*args, endpoint_press_only=True, per_movement=True)["endpoint_weight"]
+    moving_right, moving_down = int(0.75 * TICK_HZ), int(2.5 * TICK_HZ)
+    assert every[moving_right] == every[moving_down] == 1.0
+    assert pressed[moving_right] == 1.0 and pressed[moving_down] == 0.0, "the rest-ending movement drops out"
+    assert np.isclose(weighted.sum(), 1.0), "one movement ends in a press; its ticks share one unit of weight"
+    assert np.all((weighted > 0) == (pressed > 0))
