@@ -289,6 +289,10 @@ def run_console(options: RunOptions) -> int:
             last[0] = line
 
     live = start_live(options, show, lambda message: print(f"\nghostpilot: {message}", file=sys.stderr))
+    from app.display_watch import DisplayWatch
+
+    watch = DisplayWatch(live.stop)
+    watch.start()
     width, height = live.screen
     print(
         f"ghostpilot: watching {width}x{height} with {live.predictor.name} on {live.predictor.provider}; Ctrl+C stops"
@@ -299,5 +303,6 @@ def run_console(options: RunOptions) -> int:
     except KeyboardInterrupt:
         print()
     finally:
+        watch.stop()
         live.stop()
     return 0

@@ -39,6 +39,7 @@ def run_app(options: RunOptions, demo: bool = False) -> int:
     bridge = CoreBridge()
     bridge.notice.connect(lambda text: print(f"ghostpilot: {text}", file=sys.stderr, flush=True))
     live = start_live(options, on_view=bridge.view.emit, on_notice=bridge.notice.emit)
+    watch = _watch_display(live)
     try:
         overlay = GhostOverlay(style="translucent" if live.compositor else "outline")
         bridge.view.connect(overlay.set_view)
@@ -56,7 +57,28 @@ def run_app(options: RunOptions, demo: bool = False) -> int:
         _quit_on_sigint(app)
         return int(app.exec())
     finally:
+        watch.stop()
         live.stop()
+
+
+def _watch_display(live: LiveCopilot) -> Any:
+    """A lost X server ends the app with one line (app/display_watch.py), also when Qt's xcb plugin sees it
+    first: its "connection broke" warning comes right before it calls exit(1), so we exit cleanly there."""
+    from PySide6.QtCore import QtMsgType, qInstallMessageHandler
+
+    from app.display_watch import DisplayWatch
+
+    watch = DisplayWatch(live.stop)
+    watch.start()
+
+    def on_qt_message(mode: QtMsgType, context: Any, message: str) -> None:
+        if "X11 connection broke" in message:
+            watch.lost()
+        else:
+            print(message, file=sys.stderr, flush=True)
+
+    qInstallMessageHandler(on_qt_message)
+    return watch
 
 
 def _data_folder(settings: Settings) -> Path:
