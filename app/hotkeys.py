@@ -97,7 +97,7 @@ def _parse_key(token: str, text: str) -> tuple[str, int]:
 
 
 def parse_chord(text: str) -> Chord:
-    """ "ctrl+right", "alt+]", "Escape" -> Chord (case-insensitive); a one-line GhostpilotError otherwise."""
+    """A chord from text like ctrl+right, alt+], Escape (case-insensitive); else a one-line GhostpilotError."""
     if not isinstance(text, str) or not text.strip():
         raise GhostpilotError(f"empty hotkey {text!r}", BINDINGS_HINT)
     raw = text.strip().lower()
@@ -116,7 +116,7 @@ def parse_chord(text: str) -> Chord:
         if modifier in modifiers:
             raise GhostpilotError(f"modifier {modifier!r} repeated in hotkey {text!r}", BINDINGS_HINT)
         modifiers.add(modifier)
-    key_token = key_token if key_token == " " else key_token.strip()
+    key_token = key_token.strip()
     if not key_token:
         raise GhostpilotError(f"hotkey {text!r} has no key", BINDINGS_HINT)
     if key_token in _MODIFIER_NAMES:

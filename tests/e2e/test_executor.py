@@ -23,7 +23,8 @@ from app.executor import (
 from app.inject import InjectionLedger, XTestInjector
 from app.input import InputRecorder
 from inference.errors import GhostpilotError
-from tests.e2e.test_hotkeys import TargetApp, poll
+from tests.e2e.test_hotkeys import TargetApp
+from tests.e2e.waiting import wait_for
 
 QT_RETURN = 0x01000004
 
@@ -94,7 +95,9 @@ def test_injected_clicks_land_at_the_global_position(kit: Kit) -> None:
         kit.injector.move(x, y)
         kit.injector.button(button, True)
         kit.injector.button(button, False)
-    presses = poll(lambda: (p := [r for r in kit.target.records(since) if r["event"] == "press"]) and len(p) >= 2 and p)
+    presses = wait_for(
+        lambda: (p := [r for r in kit.target.records(since) if r["event"] == "press"]) and len(p) >= 2 and p
+    )
     assert [(p["x"], p["y"], p["button"]) for p in presses] == [(345, 167, "left"), (512, 433, "right")]
     assert x11.pointer_position(kit.probe) == (512, 433)
 
@@ -105,7 +108,7 @@ def test_typed_text_arrives_intact_with_shift_for_capitals_and_symbols(kit: Kit)
     for key in [*text, "enter"]:
         kit.injector.key(key, True)
         kit.injector.key(key, False)
-    records = poll(lambda: (r := kit.target.records(since)) and r[-1].get("key") == QT_RETURN and r)
+    records = wait_for(lambda: (r := kit.target.records(since)) and r[-1].get("key") == QT_RETURN and r)
     assert "".join(r["text"] for r in records[:-1]) == text
     assert kit.held() == ([], 0), "no key (Shift included) is left down"
 
@@ -133,9 +136,9 @@ def listening(kit: Kit, on_user_input: Callable[[dict[str, Any]], None]) -> tupl
         kit.target.xdotool("mousemove", str(20 + next(nudges) % 50), "40")
         return any(e["type"] == "mouse.move" and e["y"] == 40 for e in seen)
 
-    poll(nudge_seen, what="the listener to start")
+    wait_for(nudge_seen, what="the listener to start")
     kit.target.xdotool("mousemove", "960", "540")
-    poll(lambda: seen[-1].get("x") == 960, what="the listener to catch up")
+    wait_for(lambda: seen[-1].get("x") == 960, what="the listener to catch up")
     seen.clear()
     return recorder, seen
 
@@ -169,7 +172,7 @@ def test_the_ledger_claims_what_a_listener_sees_and_only_that(kit: Kit) -> None:
             kit.injector.key(key, False)
         kit.target.xdotool("key", "z")  # not ours: a "physical" key as far as X is concerned
         kit.target.xdotool("mousemove", "900", "700")
-        poll(lambda: any(e.get("x") == 900 for e in seen), what="the xdotool move")
+        wait_for(lambda: any(e.get("x") == 900 for e in seen), what="the xdotool move")
     finally:
         stop_listening(kit, recorder)
     ours = [e for e in seen if e.get("source") == "ghostpilot"]
@@ -194,7 +197,7 @@ def test_a_sequence_performs_fully_and_fast(kit: Kit) -> None:
     result = executor.perform(events, ExecutionPlan(expected_window_id=window.id))
     assert result == ExecutionResult(len(events), len(events), None, executor.first_event_latency)
     assert result.first_event_latency is not None and result.first_event_latency > 0
-    poll(lambda: kit.typed(since) == "Hi there!", what="the typed text")
+    wait_for(lambda: kit.typed(since) == "Hi there!", what="the typed text")
     presses = [r for r in kit.target.records(since) if r["event"] == "press"]
     assert [(p["x"], p["y"]) for p in presses] == [(350, 190)]
     assert kit.held() == ([], 0)
@@ -204,10 +207,10 @@ def test_user_input_from_another_thread_aborts_at_once(kit: Kit) -> None:
     text = "abcdefghijklmnopqrstuvwxyz" * 2
     since = kit.target.mark()
     thread, result = in_background(lambda: kit.executor.perform(typing(text), ExecutionPlan()))
-    poll(lambda: len(kit.typed(since)) >= 5, what="typing to start")
+    wait_for(lambda: len(kit.typed(since)) >= 5, what="typing to start")
     kit.executor.note_user_input({"type": "key.up", "key": "tab"})  # the accept key's release: not new input
     typed_then = len(kit.typed(since))
-    poll(lambda: len(kit.typed(since)) >= typed_then + 5, what="typing to go on after a key release")
+    wait_for(lambda: len(kit.typed(since)) >= typed_then + 5, what="typing to go on after a key release")
     kit.executor.note_user_input({"type": "mouse.move", "x": 1, "y": 1})
     thread.join(timeout=30)
     (outcome,) = result
@@ -227,7 +230,7 @@ def test_a_real_pointer_move_aborts_a_drag_and_releases_the_button(kit: Kit) -> 
         drag += [{"t": 2.0, "type": "mouse.up", "x": 600, "y": 300, "button": "left"}]
         plan = ExecutionPlan(max_path_s=2.0)  # a slow drag, so the user can interrupt it
         thread, result = in_background(lambda: kit.executor.perform(drag, plan))
-        poll(lambda: 240 <= x11.pointer_position(kit.probe)[0] < 500, what="the drag to be under way")
+        wait_for(lambda: 240 <= x11.pointer_position(kit.probe)[0] < 500, what="the drag to be under way")
         assert kit.executor.running, "the executor's own events must not count as user input"
         assert kit.held()[1] != 0, "the button is down during the drag"
         kit.target.xdotool("mousemove", "900", "700")
@@ -250,7 +253,7 @@ def test_focus_change_aborts(kit: Kit) -> None:
         plan = ExecutionPlan(expected_window_id=kit.target.window_id)
         since = kit.target.mark()
         thread, result = in_background(lambda: kit.executor.perform(typing("x" * 60), plan))
-        poll(lambda: len(kit.typed(since)) >= 5, what="typing to start")
+        wait_for(lambda: len(kit.typed(since)) >= 5, what="typing to start")
         kit.target.xdotool("windowfocus", "--sync", str(other.id))
         thread.join(timeout=30)
         (outcome,) = result
@@ -272,7 +275,7 @@ def test_pointer_in_a_corner_aborts(kit: Kit) -> None:
     kit.target.xdotool("mousemove", "960", "540")
     since = kit.target.mark()
     thread, result = in_background(lambda: kit.executor.perform(typing("z" * 60), ExecutionPlan()))
-    poll(lambda: len(kit.typed(since)) >= 5, what="typing to start")
+    wait_for(lambda: len(kit.typed(since)) >= 5, what="typing to start")
     kit.target.xdotool("mousemove", "1918", "1079")  # within 2 px of the bottom-right corner
     thread.join(timeout=30)
     (outcome,) = result

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,21 +21,10 @@ import pytest
 
 from app.hotkeys import HotkeyGrabber
 from inference.errors import GhostpilotError
+from tests.e2e.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 QT_TAB, QT_ESCAPE = 0x01000001, 0x01000000  # Qt.Key_Tab, Qt.Key_Escape as the target logs them
-
-
-def poll(condition: Callable[[], Any], timeout: float = 20.0, what: str = "condition") -> Any:
-    """Wait for `condition()` to be truthy (generous timeout: slow CI machines), return its value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.01)
 
 
 class TargetApp:
@@ -49,8 +38,8 @@ class TargetApp:
             [sys.executable, str(ROOT / "tests" / "e2e" / "target_app.py"), str(log), "100", "100", "600", "400"],
             env=self.env, stderr=subprocess.DEVNULL,
         )  # fmt: skip
-        poll(lambda: any(r["event"] == "ready" for r in self.records()), what="the target app")
-        found = poll(lambda: self.xdotool("search", "--pid", str(self.process.pid)).split(), what="its window")
+        wait_for(lambda: any(r["event"] == "ready" for r in self.records()), what="the target app")
+        found = wait_for(lambda: self.xdotool("search", "--pid", str(self.process.pid)).split(), what="its window")
         self.window_id = int(found[-1])
         self.focus()
 
@@ -70,7 +59,7 @@ class TargetApp:
     def keys_until_marker(self, since: int, marker: str) -> list[int]:
         """Qt key codes logged after `since` up to the marker character, typed now."""
         self.xdotool("type", marker)
-        records = poll(
+        records = wait_for(
             lambda: (r := self.records(since)) and any(x.get("text") == marker for x in r) and r,
             what=f"marker {marker!r} in the target's log",
         )
@@ -103,7 +92,7 @@ class Actions:
             self.names.append(name)
 
     def wait_for(self, count: int) -> list[str]:
-        return list(poll(lambda: len(self.names) >= count and self.names, what=f"{count} hotkey actions"))
+        return list(wait_for(lambda: len(self.names) >= count and self.names, what=f"{count} hotkey actions"))
 
 
 @pytest.fixture
@@ -195,7 +184,7 @@ def test_show_and_hide_may_be_called_from_the_action_callback(target: TargetApp)
     try:
         hotkeys.show()
         target.xdotool("key", "Escape")
-        poll(lambda: seen == ["dismiss"] and not hotkeys.visible, what="dismiss, then hidden")
+        wait_for(lambda: seen == ["dismiss"] and not hotkeys.visible, what="dismiss, then hidden")
         since = target.mark()
         target.xdotool("key", "Escape")
         assert target.keys_until_marker(since, "e") == [QT_ESCAPE]
