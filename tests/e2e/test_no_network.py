@@ -114,4 +114,5 @@ def test_the_proc_check_sees_an_inet_socket() -> None:
         assert str(os.fstat(local.fileno()).st_ino) not in _inet_socket_inodes(os.getpid())
         with socket.socket() as tcp:
             tcp.bind(("127.0.0.1", 0))
+            tcp.listen()
             assert str(os.fstat(tcp.fileno()).st_ino) in _inet_socket_inodes(os.getpid())
