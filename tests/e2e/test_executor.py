@@ -204,7 +204,7 @@ def test_a_sequence_performs_fully_and_fast(kit: Kit) -> None:
 
 
 def test_user_input_from_another_thread_aborts_at_once(kit: Kit) -> None:
-    text = "abcdefghijklmnopqrstuvwxyz" * 2
+    text = "abcdefghijklmnopqrstuvwxyz" * 6  # 3 s of typing: ample time to interrupt on a slow machine
     since = kit.target.mark()
     thread, result = in_background(lambda: kit.executor.perform(typing(text), ExecutionPlan()))
     wait_for(lambda: len(kit.typed(since)) >= 5, what="typing to start")
@@ -226,9 +226,9 @@ def test_a_real_pointer_move_aborts_a_drag_and_releases_the_button(kit: Kit) -> 
     try:
         drag = [{"t": 0.0, "type": "mouse.move", "x": 200, "y": 300}]
         drag += [{"t": 0.0, "type": "mouse.down", "x": 200, "y": 300, "button": "left"}]
-        drag += [{"t": 0.01 * i, "type": "mouse.move", "x": 200 + 2 * i, "y": 300} for i in range(1, 201)]
-        drag += [{"t": 2.0, "type": "mouse.up", "x": 600, "y": 300, "button": "left"}]
-        plan = ExecutionPlan(max_path_s=2.0)  # a slow drag, so the user can interrupt it
+        drag += [{"t": 0.02 * i, "type": "mouse.move", "x": 200 + 2 * i, "y": 300} for i in range(1, 201)]
+        drag += [{"t": 4.0, "type": "mouse.up", "x": 600, "y": 300, "button": "left"}]
+        plan = ExecutionPlan(max_path_s=4.0)  # a slow drag, so the user can interrupt it
         thread, result = in_background(lambda: kit.executor.perform(drag, plan))
         wait_for(lambda: 240 <= x11.pointer_position(kit.probe)[0] < 500, what="the drag to be under way")
         assert kit.executor.running, "the executor's own events must not count as user input"
@@ -252,7 +252,7 @@ def test_focus_change_aborts(kit: Kit) -> None:
     try:
         plan = ExecutionPlan(expected_window_id=kit.target.window_id)
         since = kit.target.mark()
-        thread, result = in_background(lambda: kit.executor.perform(typing("x" * 60), plan))
+        thread, result = in_background(lambda: kit.executor.perform(typing("x" * 150), plan))
         wait_for(lambda: len(kit.typed(since)) >= 5, what="typing to start")
         kit.target.xdotool("windowfocus", "--sync", str(other.id))
         thread.join(timeout=30)
@@ -274,7 +274,7 @@ def test_pointer_in_a_corner_aborts(kit: Kit) -> None:
 
     kit.target.xdotool("mousemove", "960", "540")
     since = kit.target.mark()
-    thread, result = in_background(lambda: kit.executor.perform(typing("z" * 60), ExecutionPlan()))
+    thread, result = in_background(lambda: kit.executor.perform(typing("z" * 150), ExecutionPlan()))
     wait_for(lambda: len(kit.typed(since)) >= 5, what="typing to start")
     kit.target.xdotool("mousemove", "1918", "1079")  # within 2 px of the bottom-right corner
     thread.join(timeout=30)
