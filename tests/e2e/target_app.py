@@ -1,6 +1,6 @@
 """A real application window for end-to-end tests: logs what reaches it as JSON lines.
 
-Run as `python tests/e2e/target_app.py LOG_FILE [X Y W H]` with QT_QPA_PLATFORM=xcb. It writes
+Run as `python tests/e2e/target_app.py LOG_FILE [X Y W H] [--title TITLE]` with QT_QPA_PLATFORM=xcb. It writes
 {"event": "ready"} once shown, then {"event": "press", "x":..,"y":..,"button":..} (global screen px) for
 mouse presses and {"event": "key", "key": name, "text": ..} for key presses, flushing each line.
 """
@@ -39,12 +39,18 @@ class Logger(QObject):
 
 
 def main() -> None:
-    log_path = sys.argv[1]
-    x, y, w, h = (int(v) for v in sys.argv[2:6]) if len(sys.argv) >= 6 else (100, 100, 600, 400)
+    args = sys.argv[1:]
+    title = "Ghostpilot test target"
+    if "--title" in args:  # a deny-listed title, for the privacy tests
+        at = args.index("--title")
+        title = args[at + 1]
+        del args[at : at + 2]
+    log_path = args[0]
+    x, y, w, h = (int(v) for v in args[1:5]) if len(args) >= 5 else (100, 100, 600, 400)
     app = QApplication([])
     logger = Logger(log_path)
     window = QWidget()
-    window.setWindowTitle("Ghostpilot test target")
+    window.setWindowTitle(title)
     layout = QVBoxLayout(window)
     field = QLineEdit()
     field.setObjectName("field")
