@@ -48,5 +48,5 @@ def make_log(path: Path, sessions: int = 3, seconds: float = 20.0, start: float 
                 store.log_decision(DecisionRecord(sid, press["t"], decision, int(accepted), after, error))
             store.log_events(session_id, events)
             store.end_session(session_id, start + 3600 * index + seconds)
-        assert store.flush(60.0)
+            assert store.flush(60.0)  # one session's frames at a time: the queue never sheds thumbnails
     return ids

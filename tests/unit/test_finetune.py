@@ -50,8 +50,8 @@ def episodes(tmp_path_factory: pytest.TempPathFactory, tiny_checkpoint: Path) ->
             neg = Negative(episode, *where, (0.0, 0.0))
             inputs, pointer, _, scale = negative_batch([neg], data, model.config.context_ticks, torch)
             with torch.no_grad():
-                out = model(*[inputs[k] for k in INPUT_NAMES])
-            row["click"] = [float(v) for v in (pointer + out["click_offset"][:, -1] * scale[:, None])[0]]
+                heads = model(*[inputs[k] for k in INPUT_NAMES])
+            row["click"] = [float(v) for v in (pointer + heads["click_offset"][:, -1] * scale[:, None])[0]]
         sidecar.write_text("".join(json.dumps(r) + "\n" for r in rows))
     return out
 
