@@ -76,9 +76,7 @@ class DenyList:
         return None
 
 
-def judge(
-    window: WindowInfo | None, deny_list: DenyList, detectors: Iterable[PasswordDetector] = ()
-) -> PrivacyState:
+def judge(window: WindowInfo | None, deny_list: DenyList, detectors: Iterable[PasswordDetector] = ()) -> PrivacyState:
     """The privacy state for this focused window (None: nothing focused, nothing to hide)."""
     if window is None:
         return PrivacyState()
