@@ -101,7 +101,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
 def run_options(args: argparse.Namespace) -> Any:
     """`run`/`demo` arguments over the settings file."""
     from app.live import RunOptions
+    from app.settings import MAX_CAPTURE_FPS
 
+    if args.min_confidence is not None and not 0.0 <= args.min_confidence <= 1.0:
+        raise GhostpilotError(f"--min-confidence must be between 0 and 1, got {args.min_confidence:g}")
+    if args.fps is not None and not 0.0 < args.fps <= MAX_CAPTURE_FPS:
+        raise GhostpilotError(f"--fps must be above 0 and at most {MAX_CAPTURE_FPS:g}, got {args.fps:g}")
     return RunOptions.from_settings(
         model=args.model, device=args.device, min_confidence=args.min_confidence, fps=args.fps,
         store=not args.no_log, database=args.database, trace=args.trace,

@@ -143,3 +143,35 @@ def test_without_working_cuda_auto_says_cpu_and_cuda_is_a_one_line_error(display
         app.stop()
     text = app.text()
     assert "CUDA is installed but did not run" in text and "on CPUExecutionProvider" in text, text
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--fps", "-3"], "--fps must be above 0"),
+        (["--fps", "500"], "--fps must be above 0 and at most 30"),
+        (["--min-confidence", "7"], "--min-confidence must be between 0 and 1"),
+    ],
+)
+def test_bad_run_arguments_are_one_line(display_env: str, args: list[str], message: str) -> None:
+    """Checked before anything starts (a bad --model is not among them: the copilot runs without it)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "app.cli", "run", "--console", "--no-log", "--device", "cpu", *args],
+        cwd=ROOT, env={**os.environ, "DISPLAY": display_env}, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+    assert done.stderr.startswith("ghostpilot: error:") and message in done.stderr, done.stderr
+
+
+def test_malformed_settings_file_stops_run_with_one_line(display_env: str) -> None:
+    from app.settings import default_settings_path
+
+    path = default_settings_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text('{"version": 2, "capture_fps": "fast"}')
+    done = subprocess.run(
+        [sys.executable, "-m", "ui.cli", "run", "--no-log"],
+        cwd=ROOT, env={**os.environ, "DISPLAY": display_env}, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+    assert "capture_fps" in done.stderr and str(path) in done.stderr
