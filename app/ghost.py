@@ -33,7 +33,7 @@ class GhostView:
     pointer: tuple[float, float] | None = None
     caret: tuple[float, float] | None = None  # where ghost keys are drawn; the pointer when unknown
     goal: str | None = None
-    status: str = "watching"  # "watching" | "suggesting" | "performing" | "paused"
+    status: str = "watching"  # "watching" | "suggesting" | "performing" | "paused" | "snoozed" | "private"
     extra: dict[str, str] = field(default_factory=dict)
 
     @property

@@ -40,7 +40,7 @@ BOX_PADDING = 4.0
 CORNER_MARGIN = 16.0
 GOAL_MAX_WIDTH = 420.0
 BUTTON_LETTERS = {"right": "R", "middle": "M"}
-STATUS_TEXT = {"performing": "Performing", "paused": "Paused"}
+STATUS_TEXT = {"performing": "Performing", "paused": "Paused", "private": "Private: not watching"}
 
 PATH_COLOUR = QColor(90, 200, 255)
 BUTTON_COLOURS = {"left": PATH_COLOUR, "right": QColor(255, 165, 60), "middle": QColor(200, 130, 255)}
