@@ -1,0 +1,185 @@
+"""Workflow memory on plain event lists: what the user did next last time is offered in the same context."""
+
+from __future__ import annotations
+
+import math
+from types import SimpleNamespace
+
+from app.recall import MAX_ACTIONS, WorkflowMemory, window_key
+from inference.episodes import Event
+
+FORM = SimpleNamespace(wm_class="Form", title="Invoice")
+OTHER = SimpleNamespace(wm_class="Mail", title="Inbox")
+
+
+def click(x: float, y: float, t: float = 0.0, button: str = "left") -> list[Event]:
+    return [
+        {"t": t, "type": "mouse.move", "x": x, "y": y},
+        {"t": t, "type": "mouse.down", "x": x, "y": y, "button": button},
+        {"t": t + 0.05, "type": "mouse.up", "x": x, "y": y, "button": button},
+    ]
+
+
+def typed(text: str, t: float = 0.0) -> list[Event]:
+    events: list[Event] = []
+    for i, char in enumerate(text):
+        if char.isupper():
+            events.append({"t": t + i * 0.1, "type": "key.down", "key": "shift"})
+        events.append({"t": t + i * 0.1, "type": "key.down", "key": char})
+        events.append({"t": t + i * 0.1 + 0.05, "type": "key.up", "key": char})
+    return events
+
+
+# (kind, value): a 6-step workflow with two visits to the same button (the 2-action context tells them apart)
+WORKFLOW = [("click", (100, 100)), ("type", "alice"), ("click", (100, 200)), ("type", "42"),
+            ("click", (500, 500)), ("click", (300, 300)), ("click", (500, 500)), ("click", (700, 100))]  # fmt: skip
+
+
+def step_events(step: tuple[str, object]) -> list[Event]:
+    kind, value = step
+    if kind == "click":
+        assert isinstance(value, tuple)
+        return click(*value)
+    assert isinstance(value, str)
+    return typed(value)
+
+
+def feed(memory: WorkflowMemory, events: list[Event], window: object = FORM) -> None:
+    for event in events:
+        memory.observe(event, window)
+
+
+def matches(memory: WorkflowMemory, step: tuple[str, object], pointer: tuple[float, float] = (0, 0)) -> bool:
+    offers = memory.suggest(10.0, pointer)
+    if not offers or offers[0].confidence < 0.5:
+        return False
+    kind, value = step
+    best = offers[0]
+    if kind == "click":
+        assert isinstance(value, tuple)
+        return best.kind == "pointer" and best.click is not None and math.dist(best.click, value) <= 30
+    return best.kind == "keys" and "".join(best.keys) == value
+
+
+def offered_share(memory: WorkflowMemory, repetition: list[tuple[str, object]]) -> float:
+    hits = 0
+    for step in repetition:
+        hits += matches(memory, step)
+        feed(memory, step_events(step))
+    return hits / len(repetition)
+
+
+def test_a_new_memory_offers_nothing() -> None:
+    memory = WorkflowMemory()
+    assert memory.suggest(0.0, (10, 10)) == []
+    feed(memory, click(100, 100))
+    assert memory.suggest(0.0, (100, 100)) == []  # a context never seen before has no continuation
+
+
+def test_the_fourth_repetition_is_offered_in_full() -> None:
+    memory = WorkflowMemory()
+    shares = [offered_share(memory, WORKFLOW) for _ in range(4)]
+    assert shares[0] == 0.0
+    assert shares[3] == 1.0, shares
+    assert shares[1] >= 7 / 8  # only the first step of the 2nd repetition has an unseen context
+
+
+def test_the_offer_is_a_ghost_the_tracker_can_draw_and_perform() -> None:
+    memory = WorkflowMemory()
+    for _ in range(2):
+        for step in WORKFLOW:
+            feed(memory, step_events(step))
+    feed(memory, click(100, 100))
+    [keys] = memory.suggest(5.0, (100, 100))[:1]
+    assert keys.kind == "keys" and keys.keys == list("alice")
+    assert [e["type"] for e in keys.events[:2]] == ["key.down", "key.up"] and keys.events[0]["t"] > 5.0
+    feed(memory, typed("alice"))
+    pointer = memory.suggest(6.0, (120, 110))[0]
+    assert pointer.kind == "pointer" and pointer.click == (100, 200)
+    moves = [e for e in pointer.events if e["type"] == "mouse.move"]
+    assert math.dist((moves[0]["x"], moves[0]["y"]), (120, 110)) < math.dist(
+        (moves[-1]["x"], moves[-1]["y"]), (120, 110)
+    )
+    assert [e["type"] for e in pointer.events[-2:]] == ["mouse.down", "mouse.up"]
+    assert 0.5 < pointer.confidence < 1.0 and pointer.details["recall"] == 1.0
+
+
+def test_confidence_grows_with_repetitions_and_falls_with_inconsistency() -> None:
+    memory = WorkflowMemory()
+    confidences = []
+    for _ in range(3):
+        feed(memory, click(100, 100) + typed("x"))
+        confidences.append(memory.suggest(0.0, (0, 0))[0].confidence if memory.suggest(0.0, (0, 0)) else 0.0)
+        feed(memory, click(400, 400))
+    assert confidences[0] == 0.0 and 0.5 < confidences[1] < confidences[2]
+    feed(memory, click(100, 100) + typed("x") + click(800, 800))  # this time something else followed
+    feed(memory, click(100, 100) + typed("x"))
+    offers = memory.suggest(0.0, (0, 0))
+    assert {o.click for o in offers} == {(400, 400), (800, 800)}
+    assert all(o.confidence < confidences[2] for o in offers)
+
+
+def test_the_newest_habit_ranks_first() -> None:
+    memory = WorkflowMemory()
+    feed(memory, click(100, 100) + click(400, 400) + click(100, 100) + click(800, 800))
+    feed(memory, click(100, 100))
+    offers = memory.suggest(0.0, (0, 0))
+    assert offers[0].click == (800, 800) and offers[1].click == (400, 400)  # last time first
+
+
+def test_typing_through_offers_the_rest_and_then_what_followed() -> None:
+    memory = WorkflowMemory()
+    feed(memory, click(100, 100) + typed("Bob smith") + click(300, 300))
+    feed(memory, click(100, 100) + typed("Bob"))
+    [rest] = memory.suggest(0.0, (100, 100))
+    assert rest.kind == "keys" and "".join(rest.keys) == " smith"
+    feed(memory, typed(" smith"))
+    assert memory.suggest(0.0, (100, 100))[0].click == (300, 300)  # the whole text typed: the next click
+    feed(memory, typed("x"))
+    assert memory.suggest(0.0, (100, 100)) == []  # typed past what was typed before: no guess
+
+
+def test_windows_keep_workflows_apart() -> None:
+    memory = WorkflowMemory()
+    feed(memory, click(100, 100) + click(300, 300), FORM)
+    feed(memory, click(100, 100), OTHER)
+    assert memory.suggest(0.0, (0, 0)) == []
+    feed(memory, click(100, 100), FORM)
+    assert memory.suggest(0.0, (0, 0))[0].click == (300, 300)
+    assert window_key(None) == "" and window_key(FORM) == "Form|Invoice"
+
+
+def test_nearby_presses_are_the_same_action_and_far_ones_are_not() -> None:
+    memory = WorkflowMemory()
+    feed(memory, click(100, 100) + click(300, 300))
+    feed(memory, click(120, 115))
+    assert memory.suggest(0.0, (0, 0))[0].click == (300, 300)
+    feed(memory, click(200, 200))
+    assert memory.suggest(0.0, (0, 0)) == []
+
+
+def test_nothing_is_offered_while_a_button_is_held() -> None:
+    memory = WorkflowMemory()
+    feed(memory, click(100, 100) + click(300, 300))
+    memory.observe({"t": 1.0, "type": "mouse.down", "x": 100, "y": 100, "button": "left"}, FORM)
+    assert memory.suggest(1.0, (100, 100)) == []
+    memory.observe({"t": 1.1, "type": "mouse.up", "x": 100, "y": 100, "button": "left"}, FORM)
+    assert memory.suggest(1.1, (100, 100))[0].click == (300, 300)
+
+
+def test_memory_is_bounded() -> None:
+    memory = WorkflowMemory(max_actions=50)
+    for i in range(500):
+        feed(memory, click(i * 40 % 1900, 100))
+    assert len(memory.actions) == 50
+    assert MAX_ACTIONS >= 1000
+
+
+def test_seeding_from_a_log_works_like_watching() -> None:
+    events = []
+    for _ in range(2):
+        for step in WORKFLOW:
+            events += step_events(step)
+    seeded = WorkflowMemory()
+    seeded.observe_all(events)
+    assert offered_share(seeded, WORKFLOW) == 1.0
