@@ -8,6 +8,7 @@ so a desktop at rest costs nothing. What to draw leaves through `on_view`, decis
 
 from __future__ import annotations
 
+import math
 import queue
 import threading
 import time
@@ -17,10 +18,10 @@ from typing import Any, Protocol
 
 from app.ghost import GhostView
 from app.snooze import SuggestionGate
-from app.tracker import GhostTracker, ShownGhost
+from app.tracker import SAME_TARGET_PX, GhostTracker, ShownGhost
 from inference.actions import TICK
 from inference.episodes import Event
-from inference.predictor import PredictorSession
+from inference.predictor import PredictorSession, Suggestion
 
 ACTIVE_AFTER_INPUT_S = 2.5  # the model runs only this long after the user's last input
 QUIET_EVERY_TICKS = 3  # within that time, ticks with no new input run the model only this often
@@ -50,6 +51,14 @@ class Privacy(Protocol):
     def denied_at(self, t: float) -> bool: ...
 
 
+class Recall(Protocol):
+    """The workflow memory (app/recall.WorkflowMemory): what the user did next last time in this context."""
+
+    def observe(self, event: Event, window: Any = None) -> None: ...
+    def wants_window(self, event: Event) -> bool: ...
+    def suggest(self, now: float, pointer: tuple[float, float] | None) -> list[Suggestion]: ...
+
+
 class Logbook(Protocol):
     """What the copilot tells the store (app/logbook.py adapts app/store.py to it)."""
 
@@ -72,6 +81,7 @@ class CopilotParts:
     focused_window: Callable[[], Any] | None = None
     command_keys: frozenset[str] = frozenset()  # episode key names in the accept/dismiss chords
     privacy: Privacy | None = None  # deny-listed windows and password prompts: nothing seen, nothing suggested
+    recall: Recall | None = None  # repeated workflows: offered ahead of the model's guesses
     on_notice: Callable[[str], None] = lambda _message: None
 
 
@@ -109,6 +119,7 @@ class Copilot:
         self._gate_shown = ("active", "")  # what the last published view said about snooze / back-off
         self._private = False  # a deny-listed window or password prompt has the focus
         self._swallowed: set[str] = set()  # command keys pressed under the grab: their release is ours too
+        self._followed: set[str] = set()  # ghosts the user carried out by hand: right, so not refused
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -196,6 +207,7 @@ class Copilot:
         if self._is_command(event):
             return False  # Tab/Esc pressed for Ghostpilot never reached an application: not user behaviour
         self.parts.session.observe_event(event)
+        self._remember(event)
         self._fresh_input = True
         logged.append(event)
         if "x" in event:
@@ -203,7 +215,19 @@ class Copilot:
         if event.get("source") == "ghostpilot":
             return "x" in event and self.tracker.shown is not None
         self._last_input = float(event["t"])
-        return self.tracker.observe(event)
+        shown = self.tracker.shown
+        changed = self.tracker.observe(event)
+        if shown is not None and shown is not self.tracker.shown and _carried_out(shown, event):
+            self._followed.add(shown.id)
+        return changed
+
+    def _remember(self, event: Event) -> None:
+        """Teach the workflow memory; accepted ghosts' injected events too (the user chose them)."""
+        recall = self.parts.recall
+        if recall is None:
+            return
+        query = self.parts.focused_window
+        recall.observe(event, query() if query is not None and recall.wants_window(event) else None)
 
     def _update_privacy(self, items: list[Any], now: float) -> bool:
         """Enter or leave private mode; keys and presses get a fresh focus reading (they carry the secrets)."""
@@ -253,7 +277,7 @@ class Copilot:
         self._last_model, self._fresh_input = now, False
         started = time.perf_counter()
         self.tracker.min_confidence = self.gate.threshold(self.min_confidence)
-        suggestions = self.parts.session.suggest(now, min_confidence=self.tracker.min_confidence)
+        suggestions = self._recalled(now) + self.parts.session.suggest(now, min_confidence=self.tracker.min_confidence)
         self._latency_ms = (time.perf_counter() - started) * 1000
         self.stats.model_runs += 1
         self.stats.model_ms.append(self._latency_ms)
@@ -271,6 +295,10 @@ class Copilot:
             self.tracker.new_ghost = None
             self._on_new_ghost(new)
         return changed
+
+    def _recalled(self, now: float) -> list[Suggestion]:
+        """The user's own last continuation of this context, ranked before the model's general guesses."""
+        return self.parts.recall.suggest(now, self.pointer) if self.parts.recall is not None else []
 
     def _on_new_ghost(self, ghost: ShownGhost) -> None:
         window = self.parts.focused_window() if self.parts.focused_window is not None else None
@@ -340,8 +368,10 @@ class Copilot:
         for decision in pending:
             if decision.suggestion_id not in self._counted:
                 shown_at = self._shown_at.pop(decision.suggestion_id, decision.t)
+                followed = decision.suggestion_id in self._followed  # right all along: as good as taken
+                self._followed.discard(decision.suggestion_id)
                 if to_gate:
-                    self.gate.record(decision.decision, decision.t, decision.t - shown_at)
+                    self.gate.record("accepted" if followed else decision.decision, decision.t, decision.t - shown_at)
         self._counted = {d.suggestion_id for d in pending}
 
     def _gate_view(self, now: float) -> tuple[str, str]:
@@ -381,6 +411,16 @@ class Copilot:
             hotkeys.show() if visible else hotkeys.hide()
         except Exception as exc:  # a refused grab leaves the copilot usable without its keys
             self.parts.on_notice(f"accept keys unavailable: {exc}")
+
+
+def _carried_out(shown: ShownGhost, event: Event) -> bool:
+    """The user's own event completed what the ghost showed: a press on its click, or its last key typed."""
+    ghost = shown.current
+    if ghost.kind == "keys":
+        return shown.keys_done >= len(ghost.keys)
+    if event["type"] != "mouse.down" or ghost.click is None:
+        return False
+    return math.dist((float(event["x"]), float(event["y"])), ghost.click) <= SAME_TARGET_PX
 
 
 def ghost_rects(view: GhostView, margin: int = 60) -> list[tuple[int, int, int, int]]:

@@ -50,6 +50,7 @@ class RunOptions:
     store: bool = True  # log sessions, suggestions and decisions to SQLite
     database: str | None = None
     trace: str | None = None  # write what the copilot shows, as JSON lines (bug reports, end-to-end tests)
+    recall: bool = True  # offer repeated workflows' next step (app/recall.py); GHOSTPILOT_RECALL=0 turns it off
     settings: Settings = field(default_factory=Settings)
 
     @classmethod
@@ -97,6 +98,7 @@ def start_live(
     parts.clock = lambda: time.monotonic() - clock_start
     parts.focused_window = _safe(x11.focused_window)
     parts.command_keys = command_keys(settings)
+    parts.recall = _recall(options)
     copilot = Copilot(parts, min_confidence=_pick(options.min_confidence, settings.min_confidence))
 
     def physical_input(event: dict[str, Any]) -> None:
@@ -170,6 +172,15 @@ def command_keys(settings: Settings) -> frozenset[str]:
         for part in getattr(settings.keys, field_name).lower().split("+"):
             names.add(CHORD_KEY_NAMES.get(part, "cmd" if part == "super" else part))
     return frozenset(names - MODIFIERS)
+
+
+def _recall(options: RunOptions) -> Any:
+    """The workflow memory, unless turned off (measurements compare the model alone against it)."""
+    if not options.recall or os.environ.get("GHOSTPILOT_RECALL", "1") == "0":
+        return None
+    from app.recall import WorkflowMemory
+
+    return WorkflowMemory()
 
 
 def _pick(value: Any, default: Any) -> Any:

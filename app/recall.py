@@ -90,6 +90,13 @@ class WorkflowMemory:
                 self._typing_window = window_key(window)
             self._typing.append(str(event["key"]))
 
+    def wants_window(self, event: Event) -> bool:
+        """Whether `observe` needs the focused window for this event (a press, or a run's first key): the
+        caller queries the X server only then, not on every move or key."""
+        if event["type"] == "mouse.down":
+            return True
+        return event["type"] == "key.down" and not self._typing and event.get("key") not in MODIFIERS
+
     def observe_all(self, events: Iterable[Event]) -> None:
         """Seed from a log (for example the last sessions in the store): the same as observing live."""
         for event in events:

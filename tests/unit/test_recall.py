@@ -183,3 +183,47 @@ def test_seeding_from_a_log_works_like_watching() -> None:
     seeded = WorkflowMemory()
     seeded.observe_all(events)
     assert offered_share(seeded, WORKFLOW) == 1.0
+
+
+def test_the_copilot_shows_the_recalled_step_and_a_followed_ghost_is_not_refused() -> None:
+    """The real loop with the shipped model: recall ranks first, and carrying a ghost out by hand (decision
+    'ignored' in the log) never makes the back-off go quiet."""
+    from app.copilot import Copilot, CopilotParts
+    from inference import load_predictor
+
+    session = load_predictor(device="cpu").new_session(1920, 1080)
+    copilot = Copilot(CopilotParts(session=session, on_view=lambda _view: None, recall=WorkflowMemory()))
+    clock = [1.0]
+
+    def user(events: list[Event]) -> None:
+        for event in events:
+            clock[0] += 0.05
+            copilot.step([{**event, "t": clock[0]}], clock[0])
+
+    def idle(seconds: float) -> None:
+        for _ in range(int(seconds / 0.04)):
+            clock[0] += 0.04
+            copilot.step([], clock[0])
+
+    pointer = (960.0, 540.0)
+    shown_right = []
+    for repetition in range(4):
+        for step in WORKFLOW:
+            idle(0.3)
+            ghost = copilot.tracker.shown
+            kind, value = step
+            if kind == "click":
+                assert isinstance(value, tuple)
+                right = ghost is not None and ghost.current.click is not None
+                right = right and math.dist(ghost.current.click, value) <= 30  # type: ignore[union-attr, arg-type]
+                moves = [{"type": "mouse.move", "x": pointer[0] + (value[0] - pointer[0]) * s / 8,
+                          "y": pointer[1] + (value[1] - pointer[1]) * s / 8} for s in range(1, 9)]  # fmt: skip
+                user(moves + click(*value)[1:])
+                pointer = (float(value[0]), float(value[1]))
+            else:
+                right = ghost is not None and "".join(ghost.current.keys) == value
+                user(typed(str(value)))
+            if repetition == 3:
+                shown_right.append(right)
+    assert sum(shown_right) == len(WORKFLOW), shown_right
+    assert copilot.gate.allows(clock[0]) and copilot.gate.level == 0
