@@ -124,6 +124,18 @@ def to_entry(row: dict[str, Any], session: dict[str, Any]) -> ReviewEntry:
     )
 
 
+def caption(entry: ReviewEntry) -> str:
+    """The card's line under the thumbnail: when, how sure, how fast, and the keys involved."""
+    parts = [time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(entry.shown_at)), f"{entry.confidence:.0%} sure"]
+    if entry.latency_ms is not None:
+        parts.append(f"{entry.latency_ms:.0f} ms")
+    if entry.ghost_keys:
+        parts.append(f"keys {entry.ghost_keys}")
+    if entry.user_keys:
+        parts.append(f"typed {entry.user_keys}")
+    return " · ".join(parts)
+
+
 def _bucket_s(span_s: float, buckets: int) -> float:
     """The smallest round bucket that covers the span in at most `buckets` buckets."""
     wanted = span_s / max(1, buckets)

@@ -38,6 +38,7 @@ class TrayCommands:
     open_settings: Callable[[], None]
     data_folder: Callable[[], Path]
     quit: Callable[[], None]
+    open_review: Callable[[], None] | None = None  # the review window (ui/review.ReviewOpener); None: coming soon
 
 
 def state_icon(state: str, size: int = 64) -> QIcon:
@@ -106,7 +107,7 @@ class TrayController(QObject):
         self._add("resume suggestions", "Resume suggestions", lambda: self.commands.snooze(0), snooze)
         self.menu.addSeparator()
         self._add("goal", "Set goal…", None)  # the goal prompt arrives with issue 5
-        self._add("review", "Review suggestions…", None)  # the review window arrives with issue 4
+        self._add("review", "Review suggestions…", self.commands.open_review)  # ui/review.py
         self._add("fine-tune", "Fine-tune…", None)
         self.menu.addSeparator()
         self._add("settings", "Settings…", self.commands.open_settings)
