@@ -59,9 +59,11 @@ def time_steps(predictor: Any, events: list[Event], steps: int) -> dict[str, flo
 
 
 def run_bench(model: str | None = None, steps: int = 2000) -> dict[str, Any]:
+    from app.models import resolve_model
     from inference.runtime import OnnxPredictor
 
     started = time.perf_counter()
+    model = str(resolve_model(model))  # a registered name or a path; the registry checks its SHA-256
     cpu = OnnxPredictor.load(model, device="cpu", threads=1)
     results: dict[str, Any] = {"model": str(cpu.path), "model_mb": round(cpu.path.stat().st_size / 1e6, 2)}
     results["load_s"] = round(time.perf_counter() - started, 3)

@@ -254,13 +254,14 @@ def _cuda_unavailable_reason() -> tuple[bool, str]:
 def check_provider(ctx: _Context) -> Check:
     import onnxruntime
 
+    from app.models import resolve_model
     from inference import load_predictor
 
     available = onnxruntime.get_available_providers()
     listed = ", ".join(p.removesuffix("ExecutionProvider") for p in available)
     device = ctx.settings.device
     try:
-        running = load_predictor(ctx.settings.model, device=device).provider
+        running = load_predictor(resolve_model(ctx.settings.model), device=device).provider
     except GhostpilotError as exc:
         if device == "cuda":
             return Check("execution provider", "fail", f"device is 'cuda': {exc}", "set device to auto or cpu")
@@ -280,11 +281,12 @@ def check_provider(ctx: _Context) -> Check:
 
 
 def check_model(ctx: _Context) -> Check:
+    from app.models import resolve_model
     from inference import load_predictor
 
     which = ctx.settings.model or "the shipped default"
     try:
-        predictor = load_predictor(ctx.settings.model, device="cpu")
+        predictor = load_predictor(resolve_model(ctx.settings.model), device="cpu")
     except GhostpilotError as exc:
         fix = "point settings 'model' at a valid .onnx file, or remove it to use the default"
         if ctx.settings.model is None:

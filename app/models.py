@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from app.paths import data_dir, private_dir, private_umask
+from app.paths import data_dir, data_path, private_dir, private_umask
 from inference.errors import ModelError
 
 DEFAULT_NAME = "default"
@@ -80,8 +80,9 @@ def write_default_digest() -> Path:
     return path
 
 
-def _index_path() -> Path:
-    return models_dir() / "index.json"
+def _index_path(create: bool = False) -> Path:
+    """Reading the index never creates or re-permissions folders (the doctor reads it); writing does."""
+    return (models_dir() if create else data_path() / "models") / "index.json"
 
 
 def _read_index() -> dict[str, Any]:
@@ -99,7 +100,7 @@ def _read_index() -> dict[str, Any]:
 
 def _write_index(index: dict[str, Any]) -> None:
     """Write to a private temporary file in the same folder, fsync, then rename over the index (atomic)."""
-    path = _index_path()
+    path = _index_path(create=True)
     with private_umask():
         fd, tmp = tempfile.mkstemp(prefix=".index-", suffix=".json", dir=path.parent)
     try:

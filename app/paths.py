@@ -45,9 +45,14 @@ def private_umask() -> Iterator[None]:
         os.umask(previous)
 
 
+def data_path() -> Path:
+    """Where the data directory is, without creating it (for readers and checks that must not change it)."""
+    return platformdirs.user_data_path(APP_NAME, appauthor=False)
+
+
 def data_dir() -> Path:
     """The user's Ghostpilot data directory (the log database lives here), created private."""
-    return private_dir(platformdirs.user_data_path(APP_NAME, appauthor=False))
+    return private_dir(data_path())
 
 
 def config_dir() -> Path:
