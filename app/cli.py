@@ -250,6 +250,10 @@ def build_parser(gui: Mapping[str, Handler] | None = None) -> argparse.ArgumentP
     p.add_argument("--database", default=None, help="SQLite file (default: the data directory)")
     p.set_defaults(handler=cmd_forget)
 
+    p = sub.add_parser("review", help="the review window: recent ghosts over their frames, acceptance, deletes")
+    p.add_argument("--database", default=None, help="SQLite file (default: the data directory)")
+    p.set_defaults(handler=gui.get("review", cmd_gui_missing))
+
     p = sub.add_parser("model", help="the model registry: list, register FILE.onnx, use NAME, rollback")
     p.add_argument("action", choices=("list", "use", "register", "rollback"))
     p.add_argument("name", nargs="?", help="use: a model name; register: an .onnx file")

@@ -41,10 +41,20 @@ def cmd_bench_live(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_review(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from app.paths import data_dir
+    from app.store import LOG_NAME
+    from ui.review import run_review
+
+    return run_review(Path(args.database) if args.database else data_dir() / LOG_NAME)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from app.cli import main as app_main
 
-    return app_main(argv, gui={"run": cmd_run, "demo": cmd_demo, "bench-live": cmd_bench_live})
+    return app_main(argv, gui={"run": cmd_run, "demo": cmd_demo, "bench-live": cmd_bench_live, "review": cmd_review})
 
 
 if __name__ == "__main__":

@@ -154,3 +154,28 @@ def test_tray_entry_opens_one_window_with_deletes_through_the_running_store(qtbo
         tray.actions["review"].trigger()
         assert opener.window is window and [c.entry.id for c in window.cards] == [ids[0]]
     assert [row["id"] for row in read_suggestions(path)] == [ids[0]]
+
+
+def test_review_command_opens_the_window_and_refuses_a_missing_log(qtbot, log: tuple[Path, list[str]], capsys) -> None:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from ui.cli import main
+
+    assert main(["review", "--database", str(log[0].with_name("missing.db"))]) == 2
+    assert "no Ghostpilot log" in capsys.readouterr().err
+    seen: list[int] = []
+
+    def close_when_shown() -> None:  # the command runs the event loop: look at its window, then quit
+        windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, ReviewWindow) and w.isVisible()]
+        if windows:
+            seen.append(len(windows[0].cards))
+            windows[0].close()
+            windows[0].deleteLater()
+            QApplication.quit()
+        else:
+            QTimer.singleShot(50, close_when_shown)
+
+    QTimer.singleShot(0, close_when_shown)
+    assert main(["review", "--database", str(log[0])]) == 0
+    assert seen == [6]
