@@ -133,6 +133,7 @@ class SeriesPlot(QWidget):
         painter.drawText(QRectF(box.left(), plot.top() - 6, 40, 14), Qt.AlignmentFlag.AlignRight, top_label)
         painter.drawText(QRectF(box.left(), plot.bottom() - 8, 40, 14), Qt.AlignmentFlag.AlignRight, "0")
         painter.setPen(QColor("#d1d5db"))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRect(plot)
         if self.points:
             first, last = self.points[0].start, self.points[-1].start
@@ -144,17 +145,17 @@ class SeriesPlot(QWidget):
         step = plot.width() / max(1, len(values) - 1)
         painter.setPen(QPen(colour, 2.5))
         painter.setBrush(colour)
-        run: list[QPointF] = []
-        for index, value in enumerate([*values, None]):
-            if value is None:  # a bucket without data breaks the line
-                if len(run) > 1:
-                    painter.drawPolyline(QPolygonF(run))
-                for point in run:
-                    painter.drawEllipse(point, 2.5, 2.5)
-                run = []
-                continue
-            x = plot.left() + (step * index if len(values) > 1 else plot.width() / 2)
-            run.append(QPointF(x, plot.bottom() - plot.height() * min(value / top, 1.0)))
+        points = [
+            QPointF(plot.left() + (step * index if len(values) > 1 else plot.width() / 2),
+                    plot.bottom() - plot.height() * min(value / top, 1.0))
+            for index, value in enumerate(values)
+            if value is not None  # a bucket without data is skipped: the line joins its neighbours
+        ]  # fmt: skip
+        if len(points) > 1:
+            painter.drawPolyline(QPolygonF(points))
+        for point in points:
+            painter.drawEllipse(point, 2.5, 2.5)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
 
 
 def _clock(t: float) -> str:
