@@ -128,6 +128,7 @@ def _open_tray(app: QApplication, bridge: CoreBridge, live: LiveCopilot, setting
         open_settings=open_settings,
         data_folder=lambda: _data_folder(current[0]),
         quit=app.quit,
+        open_review=_review_opener(live, current[0]),
     )
     tray = TrayController(commands, parent=app)
     bridge.view.connect(tray.set_view)
@@ -135,6 +136,15 @@ def _open_tray(app: QApplication, bridge: CoreBridge, live: LiveCopilot, setting
         bridge.notice.emit("no system tray on this desktop: pause with Ctrl+Alt+G, quit with Ctrl+C")
     tray.show()
     return tray
+
+
+def _review_opener(live: LiveCopilot, settings: Settings) -> Any:
+    """The review window reads this run's log (deleting through its writer), else the data folder's log."""
+    from app.store import LOG_NAME
+    from ui.review import ReviewOpener
+
+    store = getattr(live.copilot.parts.logbook, "store", None)
+    return ReviewOpener(store.path if store is not None else _data_folder(settings) / LOG_NAME, store)
 
 
 def apply_to_live(live: LiveCopilot, old: Settings, new: Settings, on_notice: Any) -> None:
