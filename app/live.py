@@ -112,6 +112,7 @@ def start_live(
     if options.store:
         parts.logbook = _logbook(options, predictor, (width, height), on_notice, stoppers)
         _retention(parts.logbook, settings, on_notice, stoppers)
+        _seed_recall(parts.recall, parts.logbook, on_notice)
     recorder.start()
     stoppers.append(recorder.stop)
     stoppers.append(injector.close)
@@ -181,6 +182,18 @@ def _recall(options: RunOptions) -> Any:
     from app.recall import WorkflowMemory
 
     return WorkflowMemory()
+
+
+def _seed_recall(memory: Any, book: Any, on_notice: Callable[[str], None]) -> None:
+    """Workflows from earlier sessions count too: the memory learns the newest logged ones before any input."""
+    if memory is None:
+        return
+    from app.recall import seed_from_store
+
+    try:
+        seed_from_store(memory, book.store.path, exclude=book.session_id)
+    except Exception as exc:  # an unreadable log only means starting with an empty memory
+        on_notice(f"workflow memory starts empty: {type(exc).__name__}: {exc}")
 
 
 def _pick(value: Any, default: Any) -> Any:

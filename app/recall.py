@@ -13,6 +13,8 @@ import math
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
 
 from inference.episodes import Event
 from inference.predictor import Suggestion
@@ -25,6 +27,8 @@ CLICK_SECONDS = 0.8  # how long the drawn path takes (people take about this lon
 KEY_INTERVAL = 0.12
 IN_RUN_DISCOUNT = 0.95  # keys offered mid-run never outrank (replace) the ghost the user is typing through
 MODIFIERS = frozenset({"shift", "ctrl", "alt", "cmd"})
+SEED_SESSIONS = 3  # at start, the newest logged sessions the memory learns from
+SEED_MAX_EVENTS = 200_000  # and at most this many of their events (bounded start-up time)
 
 
 @dataclass(frozen=True)
@@ -102,6 +106,7 @@ class WorkflowMemory:
         for event in events:
             self.observe(event)
         self._end_run()
+        self._pressed.clear()  # a press whose release was never logged must not hold back every offer
 
     def _end_run(self) -> None:
         if self._typing:
@@ -208,3 +213,22 @@ def _add(found: list[_Candidate], action: Action, weight: float) -> None:
             candidate.count += 1
             return
     found.append(_Candidate(action, weight, 1))
+
+
+def seed_from_store(
+    memory: WorkflowMemory, database: Path, exclude: str | None = None, sessions: int = SEED_SESSIONS,
+    max_events: int = SEED_MAX_EVENTS,
+) -> int:  # fmt: skip
+    """Teach `memory` the newest logged sessions (oldest first), so a workflow repeats across restarts.
+
+    The log holds no window per event, so these actions match any window. Returns the actions learned."""
+    from app.store import iter_events, read_sessions
+
+    chosen = [s["id"] for s in read_sessions(database) if s["id"] != exclude][-sessions:]
+    before = len(memory.actions)
+    budget = max_events
+    for session_id in chosen:
+        events = list(islice(iter_events(database, session_id), budget))
+        budget -= len(events)
+        memory.observe_all(events)
+    return len(memory.actions) - before

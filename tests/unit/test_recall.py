@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from types import SimpleNamespace
 
 from app.recall import MAX_ACTIONS, WorkflowMemory, window_key
@@ -227,3 +228,29 @@ def test_the_copilot_shows_the_recalled_step_and_a_followed_ghost_is_not_refused
                 shown_right.append(right)
     assert sum(shown_right) == len(WORKFLOW), shown_right
     assert copilot.gate.allows(clock[0]) and copilot.gate.level == 0
+
+
+def test_seeding_from_the_sqlite_log_carries_a_workflow_across_restarts(tmp_path: Path) -> None:
+    import time
+
+    from app.recall import seed_from_store
+    from app.store import SessionRecord, Store
+
+    database = tmp_path / "log.db"
+    store = Store.open(database)
+    earlier = SessionRecord(started_at=time.time(), screen_width=1920, screen_height=1080)
+    store.begin_session(earlier)
+    events = []
+    for _ in range(2):
+        for step in WORKFLOW:
+            events += step_events(step)
+    events.append({"t": 0.0, "type": "mouse.down", "x": 5, "y": 5, "button": "left"})  # quit mid-press
+    store.log_events(earlier.id, [{**event, "t": i * 0.01} for i, event in enumerate(events)])  # the log sorts by t
+    current = SessionRecord(started_at=time.time() + 1, screen_width=1920, screen_height=1080)
+    store.begin_session(current)
+    store.log_events(current.id, click(1, 1) + click(2, 2))  # this run's own events are not history
+    assert store.close()
+    memory = WorkflowMemory()
+    assert seed_from_store(memory, database, exclude=current.id) == 2 * len(WORKFLOW)
+    assert offered_share(memory, WORKFLOW) == 1.0
+    assert seed_from_store(WorkflowMemory(), database, exclude=current.id, max_events=3) == 1
