@@ -254,3 +254,34 @@ def test_seeding_from_the_sqlite_log_carries_a_workflow_across_restarts(tmp_path
     assert seed_from_store(memory, database, exclude=current.id) == 2 * len(WORKFLOW)
     assert offered_share(memory, WORKFLOW) == 1.0
     assert seed_from_store(WorkflowMemory(), database, exclude=current.id, max_events=3) == 1
+
+
+def test_ghosts_the_user_carries_out_by_hand_never_make_the_copilot_back_off() -> None:
+    """Logged as 'ignored', but right: three in a row, each read for 2 s, must not trigger the quiet period."""
+    from app.copilot import Copilot, CopilotParts
+    from inference import load_predictor
+
+    session = load_predictor(device="cpu").new_session(1920, 1080)
+    copilot = Copilot(CopilotParts(session=session, on_view=lambda _view: None, recall=WorkflowMemory()))
+    clock = [1.0]
+
+    def user(events: list[Event]) -> None:
+        for event in events:
+            clock[0] += 0.05
+            copilot.step([{**event, "t": clock[0]}], clock[0])
+
+    user(click(300, 300) + click(900, 700))
+    followed = 0
+    for _ in range(4):
+        user(click(300, 300))
+        for _ in range(50):  # 2 s to read the ghost
+            clock[0] += 0.04
+            copilot.step([], clock[0])
+        shown = copilot.tracker.shown
+        followed += shown is not None and shown.current.click == (900, 700)
+        user(click(900, 700))
+    for _ in range(100):  # the correction windows close; decisions reach the back-off rules
+        clock[0] += 0.04
+        copilot.step([], clock[0])
+    assert followed == 4
+    assert copilot.gate.allows(clock[0]) and copilot.gate.level == 0
