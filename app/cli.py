@@ -109,7 +109,7 @@ def run_options(args: argparse.Namespace) -> Any:
         raise GhostpilotError(f"--fps must be above 0 and at most {MAX_CAPTURE_FPS:g}, got {args.fps:g}")
     return RunOptions.from_settings(
         model=args.model, device=args.device, min_confidence=args.min_confidence, fps=args.fps,
-        store=not args.no_log, database=args.database, trace=args.trace,
+        store=not args.no_log, database=args.database, trace=args.trace, recall=not args.no_recall,
     )  # fmt: skip
 
 
@@ -220,6 +220,7 @@ def _add_live_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-log", action="store_true", help="do not record this session in the database")
     p.add_argument("--database", default=None, help="SQLite file (default: the data directory)")
     p.add_argument("--trace", default=None, help="append what the copilot shows to this file, as JSON lines")
+    p.add_argument("--no-recall", action="store_true", help="do not offer what you did last time in the same place")
 
 
 def build_parser(gui: Mapping[str, Handler] | None = None) -> argparse.ArgumentParser:
