@@ -6,7 +6,8 @@
 - tray-menu.png: a bare Xvfb has no system tray, so the real `TrayController` menu is popped up over the
   xterm (state "suggesting", Snooze submenu open) and that part of the screen is grabbed (QScreen.grabWindow).
 - settings.png: the real settings window with default settings, grabbed from the screen.
-- review.png: only once ui/review.py exists (see REVIEW_SLOT); the prompt box waits for goals (issue 5).
+- review.png: after the overlay shot the script accepts that ghost (Tab) and dismisses the next (Esc), then
+  opens `ghostpilot review` on the log the session wrote. The goal prompt box waits for goals (issue 5).
 
 Settings, consent and the log go to a temporary XDG home, never the user's. Needs Xvfb, xcompmgr, xterm,
 xdotool. Output: docs/screenshots/*.png (PNG, palette-quantised to stay small).
@@ -30,7 +31,6 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "screenshots"
 SCREEN = (1280, 800)
-REVIEW_SLOT = "ui/review.py"
 SWEEPS = 12
 DEMO_AT = (300, 150)  # the practice window, with the terminal showing around it
 TOOLS = ("Xvfb", "xcompmgr", "xterm", "xdotool")
@@ -136,9 +136,35 @@ def shot_overlay(env: dict[str, str], home: Path, out: Path) -> None:
             left, top = min(x, int(click[0]) - 60), min(y, int(click[1]) - 60)
             right, bottom = max(x + width, int(click[0]) + 60), max(y + height, int(click[1]) + 60)
             grab(env, (left - 30, top - 30, right + 30, bottom + 30), out / "overlay.png")
+            decide_a_few(env, trace, (x, y, width, height))
         finally:
-            app.terminate()
-            app.wait(timeout=20)
+            app.terminate()  # SIGTERM: the app quits cleanly and the log is flushed
+            app.wait(timeout=30)
+
+
+def decide_a_few(env: dict[str, str], trace: Path, window: tuple[int, int, int, int]) -> None:
+    """Give the review window something to show: accept this ghost (Tab), dismiss the next one (Esc)."""
+    subprocess.run(["xdotool", "key", "Tab"], env=env, check=True)
+    wait(lambda: not (trace_tail(trace) or {}).get("shown"), "the accepted ghost to go", 20)
+    with contextlib.suppress(SystemExit):  # a second ghost is a bonus for the review shot
+        drive_until_ghost(env, trace, window)
+        subprocess.run(["xdotool", "key", "Escape"], env=env, check=True)
+    time.sleep(4.0)  # decisions are logged once their 3 s correction window closes
+
+
+def shot_review(env: dict[str, str], home: Path, out: Path) -> None:
+    """`ghostpilot review` over the log the overlay shot just wrote: real ghosts over real frames."""
+    command = [sys.executable, "-m", "ui.cli", "review", "--database", str(home / "log.db")]
+    app = subprocess.Popen(command, cwd=ROOT, env=env, stderr=subprocess.DEVNULL)
+    try:
+        window = wait(lambda: window_ids(env, "review suggestions"), "the review window")[0]
+        subprocess.run(["xdotool", "windowmove", window, "40", "0"], env=env, check=True)
+        time.sleep(1.5)  # thumbnails and plots paint
+        x, y, width, height = geometry(env, window)
+        grab(env, (x, y, x + width, y + height), out / "review.png")
+    finally:
+        app.terminate()
+        app.wait(timeout=20)
 
 
 def raise_overlay(env: dict[str, str]) -> None:
@@ -234,7 +260,7 @@ def qt_main(what: str, out: Path) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=OUT)
-    parser.add_argument("--only", choices=("overlay", "tray-menu", "settings"), default=None)
+    parser.add_argument("--only", choices=("overlay", "review", "tray-menu", "settings"), default=None)
     parser.add_argument("--qt", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.qt:
@@ -246,13 +272,12 @@ def main() -> int:
         return 2
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="ghostpilot-shots-") as tmp, desktop(Path(tmp)) as env:
-        if args.only in (None, "overlay"):
+        if args.only in (None, "overlay", "review"):
             shot_overlay(env, Path(tmp), args.out)
+            shot_review(env, Path(tmp), args.out)
         for what in ("tray-menu", "settings"):
             if args.only in (None, what):
                 shot_qt(env, what, args.out)
-    if not (ROOT / REVIEW_SLOT).exists():
-        print(f"screenshots: no review window yet ({REVIEW_SLOT}): review.png not taken")
     return 0
 
 
