@@ -104,6 +104,10 @@ def _check(path: Path, session: str, acked: int) -> None:
     conn = sqlite3.connect(path)
     try:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if "events" not in tables:  # killed while the schema was being created: nothing was acknowledged yet
+            assert acked == 0, f"{path}: {acked} rows acknowledged but no events table"
+            return
         stored = conn.execute("SELECT count(*) FROM events WHERE session_id = ?", (session,)).fetchone()[0]
     finally:
         conn.close()
