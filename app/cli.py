@@ -62,7 +62,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_export_model(args: argparse.Namespace) -> int:
     from inference.export import export_onnx
 
-    path = export_onnx(args.checkpoint, args.out)
+    path = export_onnx(args.checkpoint, args.out, trust_pickle=args.trust_pickle)
     print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
     return 0
 
@@ -290,6 +290,9 @@ def build_parser(gui: Mapping[str, Handler] | None = None) -> argparse.ArgumentP
     p = sub.add_parser("export-model", help="export a checkpoint to ONNX")
     p.add_argument("checkpoint")
     p.add_argument("--out", default="assets/models/ghostpilot-default.onnx")
+    p.add_argument(
+        "--trust-pickle", action="store_true", help="convert a legacy pickled .pt to .safetensors beside it first"
+    )
     p.set_defaults(handler=cmd_export_model)
 
     p = sub.add_parser("eval", help="score the model and baselines on episodes")

@@ -121,34 +121,36 @@ def gate_and_swap(
     if verdict.better:
         entry = models.register(candidate, name)
         if checkpoint is not None:  # the next fine-tune starts from this model's weights
-            shutil.copyfile(checkpoint, checkpoints_dir() / f"{entry.sha256}.pt")
+            shutil.copyfile(checkpoint, checkpoints_dir() / f"{entry.sha256}.safetensors")
         models.use(entry.name)
     return verdict
 
 
 def base_checkpoint(spec: str | None) -> Path:
     """The torch checkpoint to fine-tune from: `spec`, else the current model's (kept when it was swapped in),
-    else the shipped model's (`assets/models/ghostpilot-default.pt`, when present)."""
+    else the shipped model's (`assets/models/ghostpilot-default.safetensors`, when present)."""
     if spec is not None:
         path = Path(spec)
         if not path.is_file():
-            raise GhostpilotError(f"{path}: no such checkpoint", "pass a .pt file written by `ghostpilot train`")
+            raise GhostpilotError(
+                f"{path}: no such checkpoint", "pass a .safetensors file written by `ghostpilot train`"
+            )
         return path
     from app import models
 
     entry = models.current()
-    kept = checkpoints_dir() / f"{entry.sha256}.pt"
+    kept = checkpoints_dir() / f"{entry.sha256}.safetensors"
     if kept.is_file():
         return kept
     if entry.name == "default":
         from assets import DEFAULT_MODEL
 
-        shipped = Path(DEFAULT_MODEL).with_suffix(".pt")
+        shipped = Path(DEFAULT_MODEL).with_suffix(".safetensors")
         if shipped.is_file():
             return shipped
     raise GhostpilotError(
         f"no torch checkpoint for the current model {entry.name!r}: fine-tuning needs its weights, not ONNX",
-        "pass --base runs/default/best.pt (the checkpoint the model was exported from)",
+        "pass --base runs/default/best.safetensors (the checkpoint the model was exported from)",
     )
 
 

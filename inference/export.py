@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from inference.actions import ACTION_SPACE_VERSION, TICK_HZ
+from inference.checkpoints import convert_pickle, is_pickle, load_checkpoint
 from inference.episodes import FORMAT_VERSION
 from inference.predictor import PREDICTOR_API_VERSION
-from inference.train import load_checkpoint, require_torch
+from inference.train import require_torch
 from inference.windows import INPUT_NAMES
 
 OUTPUT_NAMES = (
@@ -43,11 +44,14 @@ def example_inputs(config: Any, torch: Any, batch: int = 1) -> tuple:
     )
 
 
-def export_onnx(checkpoint: str | Path, out_path: str | Path) -> Path:
-    """Write the model's last-tick outputs as ONNX, atomically; returns the path."""
+def export_onnx(checkpoint: str | Path, out_path: str | Path, trust_pickle: bool = False) -> Path:
+    """Write the model's last-tick outputs as ONNX, atomically; returns the path. `trust_pickle`: a legacy
+    pickled `.pt` is first converted to the `.safetensors` beside it (inference/checkpoints.py)."""
     torch = require_torch()
     import onnx
 
+    if trust_pickle and is_pickle(Path(checkpoint)):
+        checkpoint = convert_pickle(checkpoint)
     model, meta = load_checkpoint(checkpoint)
 
     class LastTick(torch.nn.Module):  # type: ignore[name-defined]

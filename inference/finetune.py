@@ -13,7 +13,6 @@ Three terms (docs/learning.md):
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -22,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from inference.actions import tick_of
+from inference.checkpoints import SUFFIX, save_checkpoint
 from inference.dataset import EpisodeData, load_many
 from inference.errors import GhostpilotError
 from inference.train import WindowSampler, load_checkpoint, make_batch, require_torch, to_device
@@ -175,7 +175,7 @@ def finetune(
     cfg: FinetuneConfig,
     progress: Callable[[int, dict[str, float]], None] | None = None,
 ) -> FinetuneResult:
-    """Fine-tune the base checkpoint on the episodes under `roots`; writes `out_dir/finetuned.pt`."""
+    """Fine-tune the base checkpoint on the episodes under `roots`; writes `out_dir/finetuned.safetensors`."""
     torch = require_torch()
     from inference.model import loss_terms, total_loss
 
@@ -221,9 +221,5 @@ def _save(
 ) -> Path:
     """The same checkpoint layout as inference/train.py (config travels with the weights), plus the base."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    path, tmp = out_dir / "finetuned.pt", out_dir / "finetuned.tmp"
-    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     record = {"finetune": asdict(cfg), "base": str(base_path), "last": history[-1] if history else {}}
-    torch.save({"config": base["config"], "model": state, "train": base.get("train", {}), "record": record}, tmp)
-    os.replace(tmp, path)
-    return path
+    return save_checkpoint(out_dir / f"finetuned{SUFFIX}", model.state_dict(), base["config"], base["train"], record)

@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from inference.checkpoints import SUFFIX, save_checkpoint
+from inference.checkpoints import load_checkpoint as load_checkpoint  # re-exported: callers import it from here
 from inference.dataset import EpisodeData, active_ticks, load_many
 from inference.episodes import find_episodes
 from inference.errors import GhostpilotError, MissingExtraError
@@ -228,16 +230,16 @@ def train(
             history.append(record)
             log(json.dumps(record))
             score = record.get("val_loss", record["train_loss"])
-            _save(out_dir / "last.pt", model, model_config, cfg, record, torch)
+            _save(out_dir / f"last{SUFFIX}", model, model_config, cfg, record, torch)
             if score < best:
                 best = score
-                _save(out_dir / "best.pt", model, model_config, cfg, record, torch)
+                _save(out_dir / f"best{SUFFIX}", model, model_config, cfg, record, torch)
     progress.close()
     if rank == 0:
         (out_dir / "history.json").write_text(json.dumps(history, indent=1))
     if world > 1:
         torch.distributed.destroy_process_group()
-    return out_dir / "best.pt"
+    return out_dir / f"best{SUFFIX}"
 
 
 def _fit_steps(
@@ -293,27 +295,7 @@ def _evaluate(model: Any, batches: list, device: Any, torch: Any) -> dict[str, f
 
 
 def _save(path: Path, model: Any, model_config: Any, cfg: TrainConfig, record: dict, torch: Any) -> None:
-    tmp = path.with_suffix(".tmp")
-    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-    torch.save({"config": model_config.to_dict(), "model": state, "train": asdict(cfg), "record": record}, tmp)
-    os.replace(tmp, path)
-
-
-def load_checkpoint(path: str | Path) -> tuple[Any, dict]:
-    """A model (eval mode, CPU) and the checkpoint's metadata."""
-    torch = require_torch()
-    from inference.model import ForwardDynamicsModel, ModelConfig
-
-    try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-        model = ForwardDynamicsModel(ModelConfig(**checkpoint["config"]))
-        model.load_state_dict(checkpoint["model"])
-    except FileNotFoundError:
-        raise GhostpilotError(f"{path}: no such checkpoint") from None
-    except Exception as exc:
-        raise GhostpilotError(f"{path}: not a Ghostpilot checkpoint ({type(exc).__name__})") from None
-    model.eval()
-    return model, checkpoint
+    save_checkpoint(path, model.state_dict(), model_config.to_dict(), asdict(cfg), record)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

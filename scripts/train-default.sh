@@ -18,10 +18,12 @@ gp=.venv/bin/ghostpilot
 $gp train data/synthetic data/balabit/user7 data/balabit/user9 data/balabit/user12 \
   --val data/balabit/user15 data/synthetic-val \
   --out runs/default --steps "$STEPS" --batch-size 32 --lr 1e-3 --seed 0 --eval-every 500 --threads 2
-$gp export-model runs/default/best.pt --out assets/models/ghostpilot-default.onnx
+$gp export-model runs/default/best.safetensors --out assets/models/ghostpilot-default.onnx
+# The torch weights ship beside the ONNX model: fine-tuning from the app starts from them (app/swap.py).
+cp runs/default/best.safetensors assets/models/ghostpilot-default.safetensors
 
 $gp eval data/balabit/user16 --json > runs/default/eval-balabit-user16.json
 $gp eval data/balabit/user15 --json > runs/default/eval-balabit-user15.json
 $gp eval data/synthetic-test --json > runs/default/eval-synthetic-test.json
 $gp bench --json > runs/default/bench.json
-echo "done: assets/models/ghostpilot-default.onnx; metrics in runs/default/*.json"
+echo "done: assets/models/ghostpilot-default.{onnx,safetensors}; metrics in runs/default/*.json"

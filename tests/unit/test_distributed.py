@@ -33,4 +33,4 @@ def test_two_process_ddp_training_writes_one_checkpoint(tmp_path: Path) -> None:
     assert done.stdout.count("best checkpoint:") == 1, "only rank 0 reports and writes"
     history = json.loads((tmp_path / "run" / "history.json").read_text())
     assert [record["step"] for record in history] == [2, 4]
-    assert (tmp_path / "run" / "best.pt").exists()
+    assert (tmp_path / "run" / "best.safetensors").exists()

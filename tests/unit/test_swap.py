@@ -26,14 +26,15 @@ from tests.unit._learning_log import make_log
 @pytest.fixture(scope="module")
 def worse_onnx(tiny_checkpoint: Path) -> Path:
     """The tiny model with its click head pushed ~100 px off: a real model that is clearly worse."""
-    torch = pytest.importorskip("torch")
+    pytest.importorskip("torch")
+    from inference.checkpoints import read_checkpoint, save_checkpoint
     from inference.export import export_onnx
 
-    checkpoint = torch.load(tiny_checkpoint, map_location="cpu", weights_only=True)
+    checkpoint = read_checkpoint(tiny_checkpoint)
     bias = checkpoint["model"]["click_head.bias"]
     bias[:2] = 2.5  # sinh(2.5) * 0.01 of 640 px on both axes; the hypotheses keep theirs
-    path = tiny_checkpoint.parent / "worse.pt"
-    torch.save(checkpoint, path)
+    path = tiny_checkpoint.parent / "worse.safetensors"
+    save_checkpoint(path, checkpoint["model"], checkpoint["config"], checkpoint["train"], checkpoint["record"])
     return export_onnx(path, tiny_checkpoint.parent / "worse.onnx")
 
 
@@ -81,7 +82,7 @@ def test_a_better_candidate_is_swapped_in_and_the_old_one_stays_for_rollback(
 
     verdict = gate_and_swap(tiny_onnx, "ft-tiny", held_back, checkpoint=tiny_checkpoint)
     assert verdict.better and models.current().name == "ft-tiny"
-    assert base_checkpoint(None) == checkpoints_dir() / f"{models.current().sha256}.pt"
+    assert base_checkpoint(None) == checkpoints_dir() / f"{models.current().sha256}.safetensors"
     assert models.rollback().name == "worse" and models.current().name == "worse"
     with pytest.raises(GhostpilotError, match="no torch checkpoint"):
         base_checkpoint(None)  # "worse" was registered by hand, without its weights
