@@ -131,11 +131,29 @@ def _open_tray(app: QApplication, bridge: CoreBridge, live: LiveCopilot, setting
         open_review=_review_opener(live, current[0]),
     )
     tray = TrayController(commands, parent=app)
+    _wire_finetune(tray, live, current[0])
     bridge.view.connect(tray.set_view)
     if tray.tray is None:
         bridge.notice.emit("no system tray on this desktop: pause with Ctrl+Alt+G, quit with Ctrl+C")
     tray.show()
     return tray
+
+
+def _wire_finetune(tray: Any, live: LiveCopilot, settings: Settings) -> None:
+    """Tray > Fine-tune: a background job on this run's log (ui/finetune.py); without torch, the item says so."""
+    from app.store import LOG_NAME
+    from app.swap import FinetuneJob
+    from ui.finetune import FinetuneRunner, FinetuneWindow, missing_requirement
+
+    why = missing_requirement()
+    if why:
+        tray.unavailable("fine-tune", why)
+        return
+    store = getattr(live.copilot.parts.logbook, "store", None)
+    database = store.path if store is not None else _data_folder(settings) / LOG_NAME
+    window = FinetuneWindow(FinetuneRunner(lambda: FinetuneJob(database=database), store and store.flush))
+    tray.windows.append(window)  # lives as long as the tray
+    tray.enable("fine-tune", window.start)
 
 
 def _review_opener(live: LiveCopilot, settings: Settings) -> Any:

@@ -80,6 +80,7 @@ class TrayController(QObject):
         self.menu = QMenu()
         self.actions: dict[str, QAction] = {}
         self._icons: dict[str, QIcon] = {}
+        self.windows: list[QObject] = []  # windows the menu opens, kept alive as long as the tray
         self._build_menu()
         available = QSystemTrayIcon.isSystemTrayAvailable() if use_tray is None else use_tray
         self.tray: QSystemTrayIcon | None = QSystemTrayIcon(self) if available else None
@@ -122,6 +123,12 @@ class TrayController(QObject):
         action.setToolTip("")
         action.setEnabled(True)
         action.triggered.connect(slot)
+
+    def unavailable(self, name: str, why: str) -> None:
+        """A "coming soon" entry whose feature exists but cannot run here: say why, in one line."""
+        action = self.actions[name]
+        action.setText(action.text().replace(COMING_SOON, why))
+        action.setToolTip(why)
 
     def open_data_folder(self) -> bool:
         return QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.commands.data_folder())))
