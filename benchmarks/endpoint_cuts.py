@@ -8,7 +8,7 @@ torch checkpoints on them in batches and picks the click exactly as the session 
 `ghostpilot eval` only by torch-vs-onnxruntime rounding.
 
     .venv/bin/python benchmarks/endpoint_cuts.py collect data/balabit/user15 --out runs/cuts-user15.npz
-    .venv/bin/python benchmarks/endpoint_cuts.py score runs/cuts-user15.npz runs/default/best.pt [more.pt ...]
+    .venv/bin/python benchmarks/endpoint_cuts.py score runs/cuts-user15.npz runs/default/best.safetensors [more ...]
 
 Frames are not cached (the Balabit episodes have none): collect refuses episodes with frames.
 """
