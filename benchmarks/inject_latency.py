@@ -18,7 +18,6 @@ import os
 import queue
 import signal
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -26,25 +25,16 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from app.xvfb import private_xvfb
+
 
 @contextmanager
 def xvfb(display: str | None) -> Iterator[str]:
     if display:
         yield display
         return
-    read_fd, write_fd = os.pipe()
-    server = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "1920x1080x24", "-nolisten", "tcp"],
-        pass_fds=(write_fd,), stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    os.close(write_fd)
-    with os.fdopen(read_fd) as pipe:
-        number = pipe.readline().strip()
-    try:
-        yield f":{number}"
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    with private_xvfb() as own:
+        yield own
 
 
 def summary(name: str, seconds: list[float]) -> str:

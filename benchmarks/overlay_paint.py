@@ -27,6 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.ghost import GhostPath, GhostView
+from app.xvfb import start_xvfb, stop_process
 
 FRAMES = 300
 
@@ -54,23 +55,15 @@ def timings(step: Callable[[int], None]) -> tuple[float, float]:
 
 @contextmanager
 def xvfb(compositor: bool) -> Iterator[None]:
-    read_fd, write_fd = os.pipe()
-    server = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "1920x1080x24", "-nolisten", "tcp"],
-        pass_fds=(write_fd,), stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    os.close(write_fd)
-    with os.fdopen(read_fd) as pipe:
-        os.environ["DISPLAY"] = f":{pipe.readline().strip()}"
+    server, display = start_xvfb()
+    os.environ["DISPLAY"] = display
     os.environ["QT_QPA_PLATFORM"] = "xcb"
     manager = subprocess.Popen(["xcompmgr"], stderr=subprocess.DEVNULL) if compositor else None
     try:
         yield
     finally:
-        for process in (manager, server):
-            if process is not None:
-                process.terminate()
-                process.wait(timeout=10)
+        stop_process(manager)  # type: ignore[arg-type]
+        stop_process(server)
 
 
 def run(style: str) -> None:

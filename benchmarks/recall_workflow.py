@@ -26,6 +26,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from app.xvfb import start_xvfb, stop_process
+
 ROOT = Path(__file__).resolve().parents[1]
 FORM_APP = ROOT / "tests" / "e2e" / "workflow_app.py"
 TASK: list[tuple[str, str]] = [
@@ -54,23 +56,16 @@ def xvfb(display: str | None) -> Iterator[str]:
     if display:
         yield display
         return
-    read_fd, write_fd = os.pipe()
-    server = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "1920x1080x24", "-nolisten", "tcp"],
-        pass_fds=(write_fd,), stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    os.close(write_fd)
-    number = os.read(read_fd, 32).decode().strip()
-    os.close(read_fd)
+    server, display = start_xvfb()
+    number = display[1:]
     env = {**os.environ, "DISPLAY": f":{number}"}
     geometry = lambda: subprocess.run(["xdotool", "getdisplaygeometry"], env=env, capture_output=True).stdout  # noqa: E731
     try:
         if server.poll() is not None or poll(geometry, 30.0, 0.2).split() != [b"1920", b"1080"]:
             raise RuntimeError(f"Xvfb :{number} is not ours (another server took the number); run again")
-        yield f":{number}"
+        yield display
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        stop_process(server)
 
 
 @contextmanager

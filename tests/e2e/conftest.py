@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -14,23 +13,16 @@ import pytest
 def x_display() -> Iterator[str]:
     if shutil.which("Xvfb") is None or shutil.which("xdotool") is None:
         pytest.skip("Xvfb and xdotool are needed (apt-get install xvfb xdotool)")
-    read_fd, write_fd = os.pipe()
-    server = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "1920x1080x24", "-nolisten", "tcp"],
-        pass_fds=(write_fd,),
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(write_fd)
-    with os.fdopen(read_fd) as pipe:
-        number = pipe.readline().strip()
-    if not number:
-        server.kill()
-        pytest.fail("Xvfb did not start")
+    from app.xvfb import start_xvfb, stop_process
+
     try:
-        yield f":{number}"
+        server, display = start_xvfb()
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+    try:
+        yield display
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        stop_process(server)
 
 
 @pytest.fixture

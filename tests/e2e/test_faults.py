@@ -55,14 +55,10 @@ class Copilot:
 @pytest.fixture
 def private_x() -> Iterator[subprocess.Popen[bytes]]:
     """An X server of this test's own, so the test may kill it."""
-    read_fd, write_fd = os.pipe()
-    server = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
-        pass_fds=(write_fd,), stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    os.close(write_fd)
-    with os.fdopen(read_fd) as pipe:
-        server.display = f":{pipe.readline().strip()}"  # type: ignore[attr-defined]
+    from app.xvfb import start_xvfb
+
+    server, display = start_xvfb(1280, 800)
+    server.display = display  # type: ignore[attr-defined]
     try:
         yield server
     finally:
