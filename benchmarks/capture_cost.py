@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -27,19 +26,14 @@ GHOST_RECTS = [(600, 400, 420, 90), (900, 520, 40, 40), (300, 900, 260, 28)]  # 
 @contextmanager
 def xvfb(width: int, height: int) -> Iterator[int]:
     """A private Xvfb; yields its pid (so its CPU time can be read) with DISPLAY set."""
-    read_fd, write_fd = os.pipe()
-    server = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", f"{width}x{height}x24", "-nolisten", "tcp"],
-        pass_fds=(write_fd,), stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    os.close(write_fd)
-    with os.fdopen(read_fd) as pipe:
-        os.environ["DISPLAY"] = f":{pipe.readline().strip()}"
+    from app.xvfb import start_xvfb, stop_process
+
+    server, display = start_xvfb(width, height)
+    os.environ["DISPLAY"] = display
     try:
         yield server.pid
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        stop_process(server)
 
 
 def cpu_seconds(pid: int) -> float:
