@@ -12,77 +12,21 @@ import math
 import queue
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
-from app.ghost import GhostView
+from app.copilot_parts import CopilotParts
+from app.ghost import ghost_rects
 from app.snooze import SuggestionGate
 from app.tracker import SAME_TARGET_PX, GhostTracker, ShownGhost
 from inference.actions import TICK
 from inference.episodes import Event
-from inference.predictor import PredictorSession, Suggestion
+from inference.predictor import Suggestion
 
 ACTIVE_AFTER_INPUT_S = 2.5  # the model runs only this long after the user's last input
 QUIET_EVERY_TICKS = 3  # within that time, ticks with no new input run the model only this often
 MIN_GHOST_DISTANCE_PX = 24.0  # a pointer ghost on the pointer itself tells the user nothing
 COMMANDS = ("accept", "accept_step", "next_alternative", "previous_alternative", "dismiss", "pause")
-
-
-class Hotkeys(Protocol):
-    def show(self) -> None: ...
-    def hide(self) -> None: ...
-
-
-class Executor(Protocol):
-    def perform(self, events: list[Event], expected_window_id: int | None) -> Any: ...
-
-
-class Capture(Protocol):
-    def latest(self) -> Any: ...
-    def set_mask(self, rects: list[tuple[int, int, int, int]]) -> None: ...
-
-
-class Privacy(Protocol):
-    """Which input and frames came from a private window (app/privacy.PrivacyGuard)."""
-
-    def current(self) -> Any: ...
-    def check_now(self) -> Any: ...
-    def denied_at(self, t: float) -> bool: ...
-
-
-class Recall(Protocol):
-    """The workflow memory (app/recall.WorkflowMemory): what the user did next last time in this context."""
-
-    def observe(self, event: Event, window: Any = None) -> None: ...
-    def wants_window(self, event: Event) -> bool: ...
-    def suggest(self, now: float, pointer: tuple[float, float] | None) -> list[Suggestion]: ...
-
-
-class Logbook(Protocol):
-    """What the copilot tells the store (app/logbook.py adapts app/store.py to it)."""
-
-    def events(self, events: list[Event]) -> None: ...
-    def suggestion(self, ghost: ShownGhost, latency_ms: float, frame: Any, window: Any) -> None: ...
-    def decision(self, decision: Any) -> None: ...
-
-
-@dataclass
-class CopilotParts:
-    """The copilot's collaborators; only `session` and `on_view` are required (tests run the core bare)."""
-
-    session: PredictorSession
-    on_view: Callable[[GhostView], None]
-    clock: Callable[[], float] = time.monotonic
-    logbook: Logbook | None = None
-    executor: Executor | None = None
-    hotkeys: Hotkeys | None = None
-    capture: Capture | None = None
-    focused_window: Callable[[], Any] | None = None
-    command_keys: frozenset[str] = frozenset()  # episode key names in the accept/dismiss chords
-    privacy: Privacy | None = None  # deny-listed windows and password prompts: nothing seen, nothing suggested
-    recall: Recall | None = None  # repeated workflows: offered ahead of the model's guesses
-    on_notice: Callable[[str], None] = lambda _message: None
 
 
 @dataclass
@@ -421,20 +365,3 @@ def _carried_out(shown: ShownGhost, event: Event) -> bool:
     if event["type"] != "mouse.down" or ghost.click is None:
         return False
     return math.dist((float(event["x"]), float(event["y"])), ghost.click) <= SAME_TARGET_PX
-
-
-def ghost_rects(view: GhostView, margin: int = 60) -> list[tuple[int, int, int, int]]:
-    """Screen rectangles (x, y, w, h) the overlay may paint for this view (rings, labels: the margin), masked
-    out of captured frames so the model never sees its own ghosts."""
-    rects = []
-    for path in view.alternatives:
-        xs = [p[0] for p in path.points] + ([path.click[0]] if path.click else [])
-        ys = [p[1] for p in path.points] + ([path.click[1]] if path.click else [])
-        if path.keys:
-            anchor = view.caret or view.pointer or (0.0, 0.0)
-            xs += [anchor[0], anchor[0] + 14 * len(path.keys) + 40]
-            ys += [anchor[1], anchor[1] + 40]
-        if xs:
-            left, top = int(min(xs)) - margin, int(min(ys)) - margin
-            rects.append((left, top, int(max(xs)) + margin - left, int(max(ys)) + margin - top))
-    return rects

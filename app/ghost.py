@@ -55,3 +55,20 @@ def ghost_path(suggestion: Suggestion, now: float) -> GhostPath:
     )
     button = next((str(e["button"]) for e in suggestion.events if e["type"] == "mouse.down"), None)
     return GhostPath(points, suggestion.click, button, key_text(suggestion.keys), float(suggestion.confidence))
+
+
+def ghost_rects(view: GhostView, margin: int = 60) -> list[tuple[int, int, int, int]]:
+    """Screen rectangles (x, y, w, h) the overlay may paint for this view (rings, labels: the margin), masked
+    out of captured frames so the model never sees its own ghosts."""
+    rects = []
+    for path in view.alternatives:
+        xs = [p[0] for p in path.points] + ([path.click[0]] if path.click else [])
+        ys = [p[1] for p in path.points] + ([path.click[1]] if path.click else [])
+        if path.keys:
+            anchor = view.caret or view.pointer or (0.0, 0.0)
+            xs += [anchor[0], anchor[0] + 14 * len(path.keys) + 40]
+            ys += [anchor[1], anchor[1] + 40]
+        if xs:
+            left, top = int(min(xs)) - margin, int(min(ys)) - margin
+            rects.append((left, top, int(max(xs)) + margin - left, int(max(ys)) + margin - top))
+    return rects

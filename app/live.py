@@ -15,7 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.copilot import Copilot, CopilotParts
+from app.copilot import Copilot
+from app.copilot_parts import CopilotParts
 from app.ghost import GhostView
 from app.settings import Settings, load_settings
 from app.tracker import MODIFIERS

@@ -12,7 +12,6 @@ import logging
 import sqlite3
 import threading
 import weakref
-from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, replace
@@ -24,6 +23,7 @@ import numpy as np
 from sqlite_utils import Database
 
 from app.paths import data_dir
+from app.store_queue import QueuedItem, WriteQueue
 from app.store_schema import (
     DECISIONS,
     SUGGESTION_KINDS,
@@ -79,126 +79,6 @@ class StoreStatus:
     paused: str | None  # why logging is paused; None while writing normally
 
 
-@dataclass
-class _Item:
-    kind: str  # a table name, "end" (a session's end time) or "maintenance" (a function run on the connection)
-    payload: Any
-    rows: int
-    size: int  # approximate bytes held while queued
-    droppable: bool = True  # session rows are never shed: everything else refers to them
-    frame_size: int = 0  # bytes of a suggestion's frame: shed before any record
-    seq: int = 0
-
-
-class _Queue:
-    """Bounded FIFO between callers and the writer: `put` never blocks; overflow sheds the oldest records."""
-
-    def __init__(self, max_bytes: int) -> None:
-        self._items: deque[_Item] = deque()
-        self._cond = threading.Condition()
-        self._max_bytes = max_bytes
-        self._bytes = self._rows = self._seq = 0
-        self._in_flight: int | None = None  # lowest sequence number the writer holds
-        self._unreported = 0  # rows shed since the writer last reported
-        self._unreported_frames = 0
-        self.dropped_rows = 0
-        self.closed = False
-
-    def put(self, item: _Item) -> None:
-        with self._cond:
-            if self.closed:
-                raise RuntimeError("the store is closed")
-            self._seq += 1
-            item.seq = self._seq
-            self._items.append(item)
-            self._bytes += item.size
-            self._rows += item.rows
-            self._shed()
-            self._cond.notify_all()
-
-    def _shed(self) -> None:
-        """Over the bound: strip screen frames from the oldest suggestions first, then drop the oldest records."""
-        for item in self._items:
-            if self._bytes <= self._max_bytes:
-                return
-            if item.frame_size:
-                item.payload = replace(item.payload, frame=None)
-                self._bytes -= item.frame_size
-                item.size -= item.frame_size
-                item.frame_size = 0
-                self._unreported_frames += 1
-        index = 0
-        while self._bytes > self._max_bytes and index < len(self._items):
-            item = self._items[index]
-            if not item.droppable:
-                index += 1
-                continue
-            del self._items[index]
-            self._bytes -= item.size
-            self._rows -= item.rows
-            self._unreported += item.rows
-            self.dropped_rows += item.rows
-
-    def take(self, max_rows: int) -> list[_Item] | None:
-        """The next batch (oldest first), blocking until there is one; None once closed and empty."""
-        with self._cond:
-            self._cond.wait_for(lambda: bool(self._items) or self.closed)
-            batch: list[_Item] = []
-            rows = 0
-            while self._items and (not batch or rows + self._items[0].rows <= max_rows):
-                item = self._items.popleft()
-                self._bytes -= item.size
-                self._rows -= item.rows
-                rows += item.rows
-                batch.append(item)
-            self._in_flight = batch[0].seq if batch else None
-            return batch or None
-
-    def done(self) -> None:
-        with self._cond:
-            self._in_flight = None
-            self._cond.notify_all()
-
-    def wait_settled(self, timeout: float) -> bool:
-        """Wait until nothing enqueued before this call is still queued or being written."""
-        with self._cond:
-            target = self._seq
-
-            def settled() -> bool:
-                queued = bool(self._items) and self._items[0].seq <= target
-                return not queued and (self._in_flight is None or self._in_flight > target)
-
-            return self._cond.wait_for(settled, timeout)
-
-    def close(self) -> None:
-        with self._cond:
-            self.closed = True
-            self._cond.notify_all()
-
-    def discard_all(self) -> int:
-        with self._cond:
-            rows = self._rows
-            self._items.clear()
-            self._bytes = self._rows = 0
-            self._cond.notify_all()
-            return rows
-
-    def count_dropped(self, rows: int) -> None:
-        with self._cond:
-            self.dropped_rows += rows
-
-    def take_unreported_drops(self) -> tuple[int, int]:
-        """(rows, frames) shed since the last call."""
-        with self._cond:
-            counts = self._unreported, self._unreported_frames
-            self._unreported = self._unreported_frames = 0
-            return counts
-
-    @property
-    def queued_rows(self) -> int:
-        return self._rows
-
-
 _TRANSIENT = (sqlite3.SQLITE_FULL, sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_IOERR)
 _ROWS: dict[str, Callable[[Any], list[dict[str, Any]]]] = {
     "sessions": lambda record: [session_row(record)],
@@ -216,7 +96,7 @@ def _error_code(exc: BaseException) -> int:
 class _Writer:
     """Runs on the writer thread and alone touches the write connection: batches, retries, notices."""
 
-    def __init__(self, db: Database, path: Path, queue: _Queue, notice: Notice, options: StoreOptions) -> None:
+    def __init__(self, db: Database, path: Path, queue: WriteQueue, notice: Notice, options: StoreOptions) -> None:
         self._db, self._path, self._queue, self._notice, self._options = db, path, queue, notice, options
         self._default_max_pages = int(db.conn.execute("PRAGMA max_page_count").fetchone()[0])
         self._page_size = int(db.conn.execute("PRAGMA page_size").fetchone()[0])
@@ -259,7 +139,7 @@ class _Writer:
         self._size_limit, self._size_limit_changed = max_bytes, True
         self._wake.set()
 
-    def _write(self, batch: list[_Item]) -> None:
+    def _write(self, batch: list[QueuedItem]) -> None:
         """Commit the batch, retrying while the disk is full or the file locked; isolate bad records."""
         attempt = 0
         while True:
@@ -282,7 +162,7 @@ class _Writer:
             self.trouble = None
             self._notify(f"logging resumed: {self._path}")
 
-    def _commit(self, batch: list[_Item]) -> None:
+    def _commit(self, batch: list[QueuedItem]) -> None:
         conn = self._db.conn
         conn.execute("BEGIN IMMEDIATE")  # take the write lock now, through the busy timeout
         try:
@@ -305,7 +185,7 @@ class _Writer:
             if update.rowcount == 0:
                 raise LookupError(f"no session {row['id']}")
 
-    def _isolate(self, batch: list[_Item], exc: Exception) -> None:
+    def _isolate(self, batch: list[QueuedItem], exc: Exception) -> None:
         """A bad record fails its whole transaction: write the others one by one, drop only the bad ones."""
         if len(batch) > 1:
             for item in batch:
@@ -363,7 +243,7 @@ class _Writer:
             self._notify(f"closing {self._path} failed: {exc}")
 
 
-def _shut_down(queue: _Queue, writer: _Writer, thread: threading.Thread, timeout: float) -> bool:
+def _shut_down(queue: WriteQueue, writer: _Writer, thread: threading.Thread, timeout: float) -> bool:
     if not queue.closed:
         queue.close()
         writer.wake()
@@ -371,13 +251,13 @@ def _shut_down(queue: _Queue, writer: _Writer, thread: threading.Thread, timeout
     return not thread.is_alive()
 
 
-def _rows(batch: list[_Item]) -> int:
+def _rows(batch: list[QueuedItem]) -> int:
     return sum(item.rows for item in batch)
 
 
-def _split_maintenance(batch: list[_Item]) -> Iterator[list[_Item]]:
+def _split_maintenance(batch: list[QueuedItem]) -> Iterator[list[QueuedItem]]:
     """Runs of records, with each maintenance item on its own, in queue order."""
-    run: list[_Item] = []
+    run: list[QueuedItem] = []
     for item in batch:
         if item.kind != "maintenance":
             run.append(item)
@@ -390,7 +270,7 @@ def _split_maintenance(batch: list[_Item]) -> Iterator[list[_Item]]:
         yield run
 
 
-def _grouped(batch: list[_Item]) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+def _grouped(batch: list[QueuedItem]) -> Iterator[tuple[str, list[dict[str, Any]]]]:
     """Consecutive items of one kind become one insert; order is kept (a decision follows its suggestion)."""
     kind, rows = batch[0].kind, list[dict[str, Any]]()
     for item in batch:
@@ -406,7 +286,7 @@ class Store:
 
     def __init__(self, path: Path, db: Database, on_notice: Notice | None, options: StoreOptions) -> None:
         self.path = path
-        self._queue = _Queue(options.max_queue_bytes)
+        self._queue = WriteQueue(options.max_queue_bytes)
         self._writer = _Writer(db, path, self._queue, on_notice or logger.warning, options)
         self._thread = threading.Thread(target=self._writer.run, name="ghostpilot-store-writer", daemon=True)
         self._thread.start()
@@ -427,13 +307,13 @@ class Store:
         return cls(path, connect_writer(path, options.busy_timeout_ms), on_notice, options)
 
     def begin_session(self, record: SessionRecord) -> str:
-        self._queue.put(_Item("sessions", record, 1, 500, droppable=False))
+        self._queue.put(QueuedItem("sessions", record, 1, 500, droppable=False))
         return record.id
 
     def log_events(self, session_id: str, events: Sequence[Event]) -> None:
         """Queue input events (episode schema); the list is copied, the event dicts must not change afterwards."""
         if events:
-            self._queue.put(_Item("events", (session_id, list(events)), len(events), EVENT_BYTES * len(events)))
+            self._queue.put(QueuedItem("events", (session_id, list(events)), len(events), EVENT_BYTES * len(events)))
 
     def log_suggestion(self, record: SuggestionRecord) -> str:
         if record.kind not in SUGGESTION_KINDS:
@@ -446,22 +326,22 @@ class Store:
         elif record.frame is not None:
             frame_size = len(record.frame)
         size = 2000 + EVENT_BYTES * (len(record.events) + len(record.alternatives)) + frame_size
-        self._queue.put(_Item("suggestions", record, 1, size, frame_size=frame_size))
+        self._queue.put(QueuedItem("suggestions", record, 1, size, frame_size=frame_size))
         return record.id
 
     def log_decision(self, record: DecisionRecord) -> None:
         if record.decision not in DECISIONS:
             raise ValueError(f"decision must be one of {DECISIONS}, got {record.decision!r}")
-        self._queue.put(_Item("decisions", record, 1, 500 + EVENT_BYTES * len(record.correction)))
+        self._queue.put(QueuedItem("decisions", record, 1, 500 + EVENT_BYTES * len(record.correction)))
 
     def end_session(self, session_id: str, ended_at: float) -> None:
-        self._queue.put(_Item("end", (session_id, ended_at), 1, 200, droppable=False))
+        self._queue.put(QueuedItem("end", (session_id, ended_at), 1, 200, droppable=False))
 
     def run_maintenance(self, fn: Callable[[sqlite3.Connection], Any]) -> Future[Any]:
         """Queue `fn(connection)` for the writer thread, after what is queued now: the one safe way to delete or
         VACUUM while the copilot logs. The future holds its result or exception."""
         future: Future[Any] = Future()
-        self._queue.put(_Item("maintenance", (fn, future), 0, 100, droppable=False))
+        self._queue.put(QueuedItem("maintenance", (fn, future), 0, 100, droppable=False))
         return future
 
     def set_size_limit(self, max_bytes: int | None) -> None:

@@ -1,0 +1,73 @@
+"""The copilot loop's collaborators, as small protocols: what app/copilot.py needs from each part.
+
+app/live.py supplies the real ones (hotkeys, executor, capture, privacy guard, recall, logbook); tests run the
+loop with only a predictor session and a view sink.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from app.ghost import GhostView
+from app.tracker import ShownGhost
+from inference.episodes import Event
+from inference.predictor import PredictorSession, Suggestion
+
+
+class Hotkeys(Protocol):
+    def show(self) -> None: ...
+    def hide(self) -> None: ...
+
+
+class Executor(Protocol):
+    def perform(self, events: list[Event], expected_window_id: int | None) -> Any: ...
+
+
+class Capture(Protocol):
+    def latest(self) -> Any: ...
+    def set_mask(self, rects: list[tuple[int, int, int, int]]) -> None: ...
+
+
+class Privacy(Protocol):
+    """Which input and frames came from a private window (app/privacy.PrivacyGuard)."""
+
+    def current(self) -> Any: ...
+    def check_now(self) -> Any: ...
+    def denied_at(self, t: float) -> bool: ...
+
+
+class Recall(Protocol):
+    """The workflow memory (app/recall.WorkflowMemory): what the user did next last time in this context."""
+
+    def observe(self, event: Event, window: Any = None) -> None: ...
+    def wants_window(self, event: Event) -> bool: ...
+    def suggest(self, now: float, pointer: tuple[float, float] | None) -> list[Suggestion]: ...
+
+
+class Logbook(Protocol):
+    """What the copilot tells the store (app/logbook.py adapts app/store.py to it)."""
+
+    def events(self, events: list[Event]) -> None: ...
+    def suggestion(self, ghost: ShownGhost, latency_ms: float, frame: Any, window: Any) -> None: ...
+    def decision(self, decision: Any) -> None: ...
+
+
+@dataclass
+class CopilotParts:
+    """The copilot's collaborators; only `session` and `on_view` are required (tests run the core bare)."""
+
+    session: PredictorSession
+    on_view: Callable[[GhostView], None]
+    clock: Callable[[], float] = time.monotonic
+    logbook: Logbook | None = None
+    executor: Executor | None = None
+    hotkeys: Hotkeys | None = None
+    capture: Capture | None = None
+    focused_window: Callable[[], Any] | None = None
+    command_keys: frozenset[str] = frozenset()  # episode key names in the accept/dismiss chords
+    privacy: Privacy | None = None  # deny-listed windows and password prompts: nothing seen, nothing suggested
+    recall: Recall | None = None  # repeated workflows: offered ahead of the model's guesses
+    on_notice: Callable[[str], None] = lambda _message: None
