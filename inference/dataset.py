@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -57,6 +58,7 @@ class EpisodeData:
     frame_t: np.ndarray  # frames: time (s), prepared global views and crops
     frame_global: np.ndarray  # (F, GLOBAL_H, GLOBAL_W, 3) uint8
     frame_crop: np.ndarray  # (F, CROP, CROP, 3) uint8
+    goal_texts: Any = None  # synthetic episodes: their goals and screen text (inference/synthetic/texts.py)
 
     @property
     def n_ticks(self) -> int:
@@ -201,6 +203,10 @@ def load_episode_data(path: Path, use_frames: bool = True) -> EpisodeData:
         start = (float(last["x"]), float(last["y"])) if last else start
     frames = _frame_arrays(episode) if use_frames and episode.frame_times_ms else _frame_arrays_empty()
     data = EpisodeData(path.name, width, height, segments, **_event_arrays(episode.events), **frames)
+    if "generator" in episode.meta.extra:
+        from inference.synthetic.texts import episode_texts
+
+        data.goal_texts = episode_texts(episode)
     for seg in segments:
         seg.end_tick, seg.end_press = movement_ends(seg, data.click_t)
         seg.move_weight = movement_weights(seg)

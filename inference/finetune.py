@@ -133,7 +133,7 @@ def score_negatives(model: Any, negatives: Sequence[Negative], data: Sequence[Ep
     inputs, pointer, points, scale = negative_batch(negatives, data, model.config.context_ticks, torch)
     model.eval()
     with torch.no_grad():
-        out = model(*[inputs[k] for k in _input_order()])
+        out = model(*[inputs[k] for k in _input_order(model.config)])
         return float(click_mass_near(out, pointer, points, scale, radius).mean())
 
 
@@ -149,14 +149,14 @@ def imitation_loss(model: Any, data: Sequence[EpisodeData], batches: int = 4, si
     with torch.no_grad():
         for _ in range(batches):
             inputs, targets = (to_device(b, "cpu") for b in make_batch(sampler, size, model.config, torch))
-            total += total_loss(loss_terms(model(*[inputs[k] for k in _input_order()]), targets)).item()
+            total += total_loss(loss_terms(model(*[inputs[k] for k in _input_order(model.config)]), targets)).item()
     return total / batches
 
 
-def _input_order() -> tuple[str, ...]:
-    from inference.windows import INPUT_NAMES
+def _input_order(model_config: Any) -> tuple[str, ...]:
+    from inference.windows import input_names
 
-    return INPUT_NAMES
+    return input_names(model_config.use_goals)
 
 
 def load_episodes(roots: Sequence[str | Path], use_frames: bool) -> tuple[list[Path], list[EpisodeData]]:
@@ -193,12 +193,12 @@ def finetune(
     history = []
     for _ in range(cfg.steps):
         inputs, targets = (to_device(b, "cpu") for b in make_batch(sampler, cfg.batch_size, model.config, torch))
-        imitation = total_loss(loss_terms(model(*[inputs[k] for k in _input_order()]), targets))
+        imitation = total_loss(loss_terms(model(*[inputs[k] for k in _input_order(model.config)]), targets))
         unlikely = torch.zeros(())
         if negatives and cfg.unlikelihood > 0:
             drawn = [negatives[i] for i in rng.integers(len(negatives), size=cfg.negatives_per_step)]
             neg_inputs, pointer, points, scale = negative_batch(drawn, data, model.config.context_ticks, torch)
-            out = model(*[neg_inputs[k] for k in _input_order()])
+            out = model(*[neg_inputs[k] for k in _input_order(model.config)])
             mass = click_mass_near(out, pointer, points, scale, cfg.negative_radius_px)
             unlikely = -torch.log((1 - mass).clamp(min=1e-6)).mean()
         anchor = sum(((p - p0).square().sum() for p, p0 in zip(model.parameters(), base, strict=True)), torch.zeros(()))

@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from inference import actions, features
+from inference import actions, features, goal_features
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,7 @@ class ModelConfig:
     click_horizon: int = 90  # ticks ahead within which the current movement must end to be a target (3 s)
     key_horizon: int = 60  # ticks ahead within which a key press counts as "the next key" (2 s)
     use_frames: bool = True  # False: a pointer-only model (the frame encoder is not built)
+    use_goals: bool = False  # True: goal and screen-text tokens, and a head that points at the text the goal names
     vocab_size: int = actions.VOCAB_SIZE
     mouse_bins: int = actions.MOUSE_BINS
     event_slots: int = features.EVENT_SLOTS
@@ -83,6 +84,37 @@ class FrameEncoder(nn.Module):
         return (tokens + self.spatial).reshape(b, s * FRAME_TOKENS, -1)  # (B, S*8, C)
 
 
+class GoalTokens(nn.Module):
+    """Goal and screen-text tokens in; a pointer over the text slots (which text the next click is on or
+    beside, or none) and the click's offset from that text out."""
+
+    def __init__(self, d_model: int) -> None:
+        super().__init__()
+        self.goal = nn.Linear(goal_features.GOAL_FEATURES, d_model)
+        self.text_embedding = nn.Linear(goal_features.EMBED_DIM, d_model)
+        geometry = goal_features.GEOMETRY
+        self.text_geometry = nn.Sequential(nn.Linear(geometry, d_model), nn.GELU(), nn.Linear(d_model, d_model))
+        self.kind = nn.Parameter(torch.zeros(2, d_model))  # goal, text
+        self.query, self.key = nn.Linear(d_model, d_model), nn.Linear(d_model, d_model)
+        self.none = nn.Linear(d_model, 1)
+        self.offset = nn.Sequential(nn.Linear(d_model, d_model), nn.GELU(), nn.Linear(d_model, 2))
+        self.scale = 1.0 / math.sqrt(d_model)
+
+    def tokens(self, goal: torch.Tensor, texts: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        e = goal_features.EMBED_DIM
+        g = self.goal(goal)[:, None] + self.kind[0]  # (B, 1, C)
+        x = self.text_embedding(texts[..., :e]) + self.text_geometry(texts[..., e:]) + self.kind[1]  # (B, K, C)
+        return torch.cat([g, x], dim=1), torch.cat([goal[:, -1:], texts[..., -1]], dim=1)
+
+    def heads(self, h: torch.Tensor, text: torch.Tensor, text_valid: torch.Tensor) -> dict[str, torch.Tensor]:
+        # h (B, T, C) ticks, text (B, K, C) text tokens after the blocks, text_valid (B, K)
+        scores = self.query(h) @ self.key(text).transpose(1, 2) * self.scale  # (B, T, K)
+        scores = scores + (text_valid[:, None, :] - 1.0) * 1e4  # empty slots never win
+        logits = torch.cat([scores, self.none(h)], dim=-1)  # (B, T, K + 1): the last one is "no text"
+        offsets = _offset(self.offset(h[:, :, None] + text[:, None]))  # (B, T, K, 2) from the text's centre
+        return {"text_logits": logits, "text_offsets": offsets}
+
+
 class Block(nn.Module):
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
@@ -123,6 +155,7 @@ class ForwardDynamicsModel(nn.Module):
         # primary offset (2), hypotheses (2k), hypothesis scores (k), click soon, log ticks, button (3), correct
         self.click_head = nn.Linear(d, 2 + 3 * k + 6)
         self.key_head = nn.Linear(d, config.n_key_classes)
+        self.goals = GoalTokens(d) if config.use_goals else None
         self.apply(self._init)
 
     @staticmethod
@@ -149,6 +182,8 @@ class ForwardDynamicsModel(nn.Module):
         frame_crop: torch.Tensor,  # (B, S, 3, CROP, CROP) float in [0, 1]
         frame_meta: torch.Tensor,  # (B, S, 2) float: tick index in the window (-1 = before it), valid
         screen: torch.Tensor,  # (B, 2) float: width / 2000, height / 2000
+        goal: torch.Tensor | None = None,  # (B, GOAL_FEATURES): goal embedding, valid (use_goals only)
+        texts: torch.Tensor | None = None,  # (B, K, TEXT_FEATURES): screen texts (inference/goal_features.py)
     ) -> dict[str, torch.Tensor]:
         b, t = tick_ids.shape[:2]
         ticks = self._tick_tokens(tick_ids, tick_cont)  # (B, T, C)
@@ -163,6 +198,14 @@ class ForwardDynamicsModel(nn.Module):
             tokens.append(frames.reshape(b, s * FRAME_TOKENS, -1))
             times.append(frame_tick.repeat_interleave(FRAME_TOKENS, dim=1))
             valid.append(frame_meta[..., 1].repeat_interleave(FRAME_TOKENS, dim=1))
+        k_text = 0
+        if self.goals is not None:
+            assert goal is not None and texts is not None
+            goal_tokens, goal_valid = self.goals.tokens(goal, texts)  # (B, 1 + K, C), (B, 1 + K)
+            k_text = texts.shape[1]
+            tokens.insert(0, goal_tokens)  # first, so the text tokens sit at positions 1 .. K
+            times.insert(0, torch.full_like(goal_valid, -1.0))
+            valid.insert(0, goal_valid)
         tokens.append(ticks)
         times.append(torch.arange(t, device=ticks.device, dtype=ticks.dtype).expand(b, t) + 0.5)
         valid.append(tick_cont[..., 5])
@@ -170,8 +213,13 @@ class ForwardDynamicsModel(nn.Module):
         bias = self._attention_bias(torch.cat(times, dim=1), torch.cat(valid, dim=1))  # (B, 1, L, L)
         for block in self.blocks:
             x = block(x, bias)
-        h = self.ln_f(x[:, -t:])  # (B, T, C): only tick tokens are read out
-        return self._heads(h)
+        x = self.ln_f(x)
+        h = x[:, -t:]  # (B, T, C): tick tokens are read out
+        out = self._heads(h)
+        if self.goals is not None:
+            assert texts is not None
+            out.update(self.goals.heads(h, x[:, 1 : 1 + k_text], texts[..., -1]))
+        return out
 
     @staticmethod
     def _attention_bias(times: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
@@ -247,7 +295,20 @@ def loss_terms(out: dict[str, torch.Tensor], tgt: dict[str, torch.Tensor]) -> di
             F.binary_cross_entropy_with_logits(out["correct_logit"], correct, reduction="none"), ew
         ),
         "key": _masked_mean(ce(out["key_logits"], tgt["key_class"]), km),
+        **(_goal_terms(out, tgt) if "text_logits" in out else {}),
     }
+
+
+def _goal_terms(out: dict[str, torch.Tensor], tgt: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Which text the next press is on (or beside), and where on it, for the goal-conditioned model."""
+    logits, target, mask = out["text_logits"], tgt["text_target"], tgt["text_mask"]
+    choice = F.cross_entropy(logits.flatten(0, 1), target.flatten(), reduction="none").view_as(target)
+    k = out["text_offsets"].shape[2]
+    on_text = mask * (target < k).float()
+    index = target.clamp(max=k - 1)[..., None, None].expand(-1, -1, 1, 2)  # (B, T, 1, 2)
+    chosen = out["text_offsets"].gather(2, index)[:, :, 0]  # (B, T, 2)
+    dist = (chosen - tgt["text_offset"]).square().sum(-1).add(1e-8).sqrt()
+    return {"text_choice": _masked_mean(choice, mask), "text_offset": _masked_mean(dist, on_text)}
 
 
 LOSS_WEIGHTS = {
@@ -260,6 +321,8 @@ LOSS_WEIGHTS = {
     "button": 0.2,
     "correct": 0.3,
     "key": 1.0,
+    "text_choice": 1.0,
+    "text_offset": 20.0,  # like "click": screen fractions
 }
 
 

@@ -16,6 +16,8 @@ from inference import features
 from inference.actions import TICK, TickEncoder, button_token, key_token, tick_of
 from inference.dataset import IDLE_GAP
 from inference.episodes import BUTTONS, Event
+from inference.goal_features import TextSnapshot
+from inference.goal_session import GoalState
 from inference.predictor import DEFAULT_MIN_CONFIDENCE, Suggestion
 from inference.suggestions import key_suggestion, pointer_suggestions
 from inference.windows import frame_inputs, idle_rows, screen_input
@@ -36,6 +38,8 @@ class ModelSession:
         self.frames: deque[tuple[float, np.ndarray, np.ndarray]] = deque(maxlen=features.FRAME_SLOTS)
         self.pointer: tuple[float, float] | None = None  # the real pointer, from the latest event
         self.last_t = 0.0
+        self.use_goals = bool(predictor.config.get("use_goals", False))
+        self.goal_state = GoalState(goal)
 
     # ----- observing -----
     def observe_event(self, event: Event) -> None:
@@ -50,8 +54,20 @@ class ModelSession:
             self.pointer = (float(event["x"]), float(event["y"]))
         if event["type"] == "mouse.down":
             self.clicks.append((t, button_token(event["button"], True), float(event["x"]), float(event["y"])))
+            self.goal_state.clicked((float(event["x"]), float(event["y"])))
         elif event["type"] == "key.down":
             self.keys.append((t, key_token(event["key"], True)))
+            self.goal_state.key_typed(str(event["key"]))
+
+    def set_goal(self, goal: str | None) -> None:
+        """A new goal (None: no goal); the screen text keeps its embeddings, the goal's arrives with the next
+        snapshot made for it (app/screen_text.py)."""
+        self.goal = goal
+        self.goal_state = GoalState(goal, self.goal_state.snapshot)
+
+    def observe_text(self, snapshot: TextSnapshot) -> None:
+        """The latest screen text (OCR) with embeddings, from the worker that runs off the per-frame path."""
+        self.goal_state.snapshot = snapshot
 
     def observe_frame(self, t: float, frame: np.ndarray) -> None:
         if not self.use_frames:
@@ -102,6 +118,8 @@ class ModelSession:
         crops = np.array([f[2] for f in self.frames]) if self.frames else np.zeros((0, 1, 1, 3), np.uint8)
         inputs.update(frame_inputs(frame_t, globals_, crops, window_start, now))
         inputs["screen"] = screen_input(self.width, self.height)
+        if self.use_goals:
+            inputs.update(self.goal_state.inputs((x, y), self.width, self.height))
         return {k: v[None] for k, v in inputs.items()}, now, (x, y)
 
     def suggest(self, t: float, min_confidence: float = DEFAULT_MIN_CONFIDENCE) -> list[Suggestion]:
@@ -113,6 +131,8 @@ class ModelSession:
         resting = inputs["tick_cont"][0, -1, 11] >= features.REST_TICKS / features.REST_CAP
         found = pointer_suggestions(out, self.pointer, t, now, scale, (self.width, self.height), resting)
         found.append(key_suggestion(out, inputs, t, self._rollout, min_confidence))
+        if self.use_goals:
+            found += self.goal_state.suggestions(out, self.pointer, t, scale, (self.width, self.height))
         shown = [s for s in found if s is not None and s.confidence >= min_confidence]
         return sorted(shown, key=lambda s: -s.confidence)
 

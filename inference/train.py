@@ -52,6 +52,7 @@ class TrainConfig:
     per_movement: bool = True  # each movement's endpoint counts once, however many ticks it lasts
     workers: int = -1  # batch-making processes; -1: none on CPU, up to 12 beside a GPU (the GPU waits on them)
     minutes: float = 0.0  # > 0: after warmup, cut `steps` to what fits this many minutes of training
+    init_from: str = ""  # a checkpoint to start from; parameters it lacks (e.g. the goal tokens) start fresh
 
 
 class WindowSampler:
@@ -99,6 +100,12 @@ def make_batch(
                 cfg.endpoint_press_only, cfg.per_movement,
             )
         )  # fmt: skip
+        if model_config.use_goals:
+            from inference.goal_windows import goal_window
+
+            goal_in, goal_tgt = goal_window(data, seg, end, model_config.context_ticks, sampler.rng)
+            inputs[-1].update(goal_in)
+            targets[-1].update(goal_tgt)
 
     def stack(items: list[dict]) -> dict:
         out = {k: np.stack([i[k] for i in items]) for k in items[0]}
@@ -192,10 +199,15 @@ def train(
     _seed_everything(cfg.seed, torch)  # same initial weights on every rank
     model_config = ModelConfig(**cfg.model)
     model = ForwardDynamicsModel(model_config).to(device)
+    if cfg.init_from:
+        _init_from(model, cfg.init_from, log)
     ddp = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
     processes = max(cfg.workers, 1) if cfg.workers >= 0 else (min(os.cpu_count() or 1, 12) if _cuda(torch) else 1)
     seed = cfg.seed + 1000 * rank
-    sampler = WindowSampler(_load_groups(train_roots, model_config.use_frames, log, processes), seed)
+    groups = _load_groups(train_roots, model_config.use_frames, log, processes)
+    if model_config.use_goals:
+        _embed_goal_texts([d for group in groups for d in group], log)
+    sampler = WindowSampler(groups, seed)
     val = _validation_batches(val_roots, model_config, cfg, torch, log, processes) if rank == 0 and val_roots else []
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     out_dir = Path(cfg.out_dir)
@@ -214,7 +226,7 @@ def train(
         for group in optimizer.param_groups:
             group["lr"] = _lr_at(step, cfg)
         inputs, targets = (to_device(b, device) for b in next(batches))
-        out = ddp(*[inputs[k] for k in _input_order()])
+        out = ddp(*[inputs[k] for k in _input_order(model_config)])
         terms = loss_terms(out, targets)
         loss = total_loss(terms)
         optimizer.zero_grad(set_to_none=True)
@@ -242,6 +254,26 @@ def train(
     return out_dir / f"best{SUFFIX}"
 
 
+def _init_from(model: Any, checkpoint: str, log: Callable[[str], None]) -> None:
+    """Start from a trained checkpoint; only parameters that are new in this model (named in the log) start
+    fresh, so a goal-conditioned model keeps everything the pointer model learned."""
+    base, _ = load_checkpoint(checkpoint)
+    missing, unexpected = model.load_state_dict(base.state_dict(), strict=False)
+    if unexpected:
+        raise GhostpilotError(f"{checkpoint}: does not fit this model (unexpected {', '.join(unexpected[:3])})")
+    fresh = sorted({name.split(".")[0] for name in missing})
+    log(f"initialised from {checkpoint}; new: {', '.join(fresh) or 'nothing'}")
+
+
+def _embed_goal_texts(datas: list[EpisodeData], log: Callable[[str], None]) -> None:
+    from inference.goal_windows import embed_episode_texts
+    from inference.goals.text_encoder import TextEncoder
+
+    started = time.perf_counter()
+    embed_episode_texts(datas, TextEncoder(threads=0).embed)
+    log(f"embedded goals and screen texts in {time.perf_counter() - started:.1f}s")
+
+
 def _fit_steps(
     cfg: TrainConfig, done: int, seconds: float, speed: float, progress: Any, log: Callable[[str], None]
 ) -> None:
@@ -257,10 +289,10 @@ def _fit_steps(
     log(f"{speed:.1f} steps/s: training {cfg.steps} steps to fit {cfg.minutes:g} minutes")
 
 
-def _input_order() -> tuple[str, ...]:
-    from inference.windows import INPUT_NAMES
+def _input_order(model_config: Any) -> tuple[str, ...]:
+    from inference.windows import input_names
 
-    return INPUT_NAMES
+    return input_names(model_config.use_goals)
 
 
 def _progress(total: int, rank: int) -> Any:
@@ -272,7 +304,10 @@ def _progress(total: int, rank: int) -> Any:
 def _validation_batches(
     roots: Sequence[str], model_config: Any, cfg: TrainConfig, torch: Any, log: Any, processes: int = 1
 ) -> list:
-    sampler = WindowSampler(_load_groups(roots, model_config.use_frames, log, processes), seed=12345)
+    groups = _load_groups(roots, model_config.use_frames, log, processes)
+    if model_config.use_goals:
+        _embed_goal_texts([d for group in groups for d in group], log)
+    sampler = WindowSampler(groups, seed=12345)
     return [make_batch(sampler, cfg.batch_size, model_config, torch, cfg) for _ in range(cfg.eval_batches)]
 
 
@@ -286,7 +321,7 @@ def _evaluate(model: Any, batches: list, device: Any, torch: Any) -> dict[str, f
     with torch.no_grad():
         for batch in batches:
             inputs, targets = (to_device(b, device) for b in batch)
-            out = model(*[inputs[k] for k in _input_order()])
+            out = model(*[inputs[k] for k in _input_order(model.config)])
             terms = loss_terms(out, targets)
             for name, value in {**terms, "loss": total_loss(terms)}.items():
                 sums[f"val_{name}"] = sums.get(f"val_{name}", 0.0) + value.item() / len(batches)
@@ -314,12 +349,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--minutes", type=float, default=0.0, help="cut --steps to fit this training time")
     parser.add_argument("--endpoint-all-moves", action="store_true", help="endpoints of rest-ending moves too")
     parser.add_argument("--tick-weighting", action="store_true", help="weigh endpoints per tick, not movement")
+    parser.add_argument("--init-from", default="", help="start from this checkpoint (new parameters start fresh)")
     args = parser.parse_args(argv)
     cfg = TrainConfig(
         steps=args.steps, batch_size=args.batch_size, lr=args.lr, weight_decay=args.weight_decay,
         warmup=args.warmup, seed=args.seed, eval_every=args.eval_every, out_dir=args.out,
         model=json.loads(args.model_config), threads=args.threads, workers=args.workers, minutes=args.minutes,
         endpoint_press_only=not args.endpoint_all_moves, per_movement=not args.tick_weighting,
+        init_from=args.init_from,
     )  # fmt: skip
     print(f"best checkpoint: {train(args.episodes, args.val, cfg)}")
     return 0

@@ -9,6 +9,11 @@ from inference.actions import TICK, TICK_HZ
 from inference.dataset import EpisodeData, Segment
 
 INPUT_NAMES = ("tick_ids", "tick_cont", "mem_ids", "mem_cont", "frame_global", "frame_crop", "frame_meta", "screen")
+GOAL_INPUT_NAMES = ("goal", "texts")  # goal-conditioned models only (ModelConfig.use_goals)
+
+
+def input_names(use_goals: bool) -> tuple[str, ...]:
+    return INPUT_NAMES + GOAL_INPUT_NAMES if use_goals else INPUT_NAMES
 
 
 def frame_inputs(
