@@ -90,7 +90,8 @@ def evaluate(predictor: Any, paths: Sequence[Path], read: Reader, embed: Callabl
     """Hit shares per moment, with and without the goal, and per task kind."""
     hits: dict[str, list[int]] = {}
     for path in paths:
-        episode, cache = read_episode(path), {}  # frames and their OCR, one episode at a time
+        episode = read_episode(path)
+        cache: dict = {}  # frames and their OCR, one episode at a time
         for task in episode.meta.extra.get("tasks", [])[: limit or None]:
             box = task["targets"][0]["box"]
             for moment, t in _moments(episode, task).items():
