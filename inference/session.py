@@ -1,4 +1,4 @@
-"""A live prediction session over one user's input stream (Predictor API v1), on an ONNX model.
+"""A live prediction session over one user's input stream (Predictor API v2), on an ONNX model.
 
 State is bounded: the last CONTEXT_TICKS tick rows, a few clicks and keys for long-term memory and
 FRAME_SLOTS prepared frames. Each `suggest` is one model run over ~100 tokens (plus a short rollout while the
@@ -36,6 +36,10 @@ class ModelSession:
         self.frames: deque[tuple[float, np.ndarray, np.ndarray]] = deque(maxlen=features.FRAME_SLOTS)
         self.pointer: tuple[float, float] | None = None  # the real pointer, from the latest event
         self.last_t = 0.0
+
+    def set_goal(self, goal: str | None) -> None:
+        """Kept for goal-conditioned models; the shipped model does not read it (yet)."""
+        self.goal = goal
 
     # ----- observing -----
     def observe_event(self, event: Event) -> None:
