@@ -28,7 +28,6 @@ ACTIVE_AFTER_INPUT_S = 2.5  # the model runs only this long after the user's las
 QUIET_EVERY_TICKS = 3  # within that time, ticks with no new input run the model only this often
 MIN_GHOST_DISTANCE_PX = 24.0  # a pointer ghost on the pointer itself tells the user nothing
 COMMANDS = ("accept", "accept_step", "next_alternative", "previous_alternative", "dismiss", "pause")
-GOAL_COMMANDS = ("goal", "clear_goal")  # the hotkey thread's names for open_prompt() and set_goal(None)
 
 
 @dataclass
@@ -217,21 +216,15 @@ class Copilot:
         return True
 
     def _update_prompt(self, items: list[Any], now: float) -> bool:
-        """Open or close the goal prompt before this step's events: whether they went to it depends on it."""
+        """Goal messages first: whether this step's events went to the prompt depends on when it opened."""
         changed = False
         for item in items:
-            if not (isinstance(item, tuple) and item[0] == "prompt"):
-                continue
-            message = item[1]
-            if message[0] == "open" and self.goals.open_prompt(message[1]):
-                self.tracker.abandon(now)  # Tab and Esc go to the prompt now, not to a ghost
-                self._count_decisions(to_gate=False)  # opening the prompt is not refusing the ghost
-                changed = True
-            elif message[0] == "closed":
-                self.goals.close_prompt(message[1], message[2])
-                changed = True  # the corner leaves "prompting"
-            elif message[0] == "set":
-                changed |= self.goals.set_text(message[1])
+            if isinstance(item, tuple) and item[0] == "prompt":
+                result = self.goals.handle(item[1])
+                if result == "opened":
+                    self.tracker.abandon(now)  # Tab and Esc go to the prompt now, not to a ghost
+                    self._count_decisions(to_gate=False)  # opening the prompt is not refusing the ghost
+                changed |= bool(result)
         return changed
 
     def _denied_at(self, t: float) -> bool:

@@ -10,7 +10,7 @@ pressed in that time (the Enter that closed it is released after it closed).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from inference.episodes import Event
 from inference.errors import GhostpilotError
@@ -103,6 +103,15 @@ class GoalControl:
         """A goal given at start (`--goal`) owns its clear key from the first moment."""
         if self.goal is not None:
             self._grab_clear_key(True)
+
+    def handle(self, message: tuple[Any, ...]) -> str | bool:
+        """A message from Copilot.open_prompt / prompt_closed / set_goal; "opened", or whether the view changed."""
+        if message[0] == "open":
+            return "opened" if self.open_prompt(message[1]) else False
+        if message[0] == "closed":
+            self.close_prompt(message[1], message[2])
+            return True  # the corner leaves "prompting"
+        return self.set_text(message[1])
 
     def open_prompt(self, t: float) -> bool:
         """Hand the prompt to the UI; False when it is already open or there is no UI to show it."""
