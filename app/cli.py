@@ -100,6 +100,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 def run_options(args: argparse.Namespace) -> Any:
     """`run`/`demo` arguments over the settings file."""
+    from app.goal import goal_argument
     from app.live import RunOptions
     from app.settings import MAX_CAPTURE_FPS
 
@@ -110,6 +111,7 @@ def run_options(args: argparse.Namespace) -> Any:
     return RunOptions.from_settings(
         model=args.model, device=args.device, min_confidence=args.min_confidence, fps=args.fps,
         store=not args.no_log, database=args.database, trace=args.trace, recall=not args.no_recall,
+        goal=goal_argument(args.goal),
     )  # fmt: skip
 
 
@@ -221,6 +223,7 @@ def _add_live_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--database", default=None, help="SQLite file (default: the data directory)")
     p.add_argument("--trace", default=None, help="append what the copilot shows to this file, as JSON lines")
     p.add_argument("--no-recall", action="store_true", help="do not offer what you did last time in the same place")
+    p.add_argument("--goal", default=None, help="start with this goal (docs/goals.md); Ctrl+Space changes it")
 
 
 def build_parser(gui: Mapping[str, Handler] | None = None) -> argparse.ArgumentParser:

@@ -17,6 +17,7 @@ from typing import Any
 
 from app.copilot_parts import CopilotParts
 from app.ghost import ghost_rects
+from app.goal import GoalControl
 from app.snooze import SuggestionGate
 from app.tracker import SAME_TARGET_PX, GhostTracker, ShownGhost
 from inference.actions import TICK
@@ -42,7 +43,7 @@ class LoopStats:
 class Copilot:
     def __init__(self, parts: CopilotParts, min_confidence: float = 0.5, goal: str | None = None) -> None:
         self.parts = parts
-        self.goal = goal
+        self.goals = GoalControl(parts, goal)  # the goal in force and the prompt box's state (app/goal.py)
         self.inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self.tracker = GhostTracker(min_confidence)
         self.min_confidence = min_confidence  # the user's threshold; the back-off may ask for more
@@ -68,7 +69,12 @@ class Copilot:
         self._thread: threading.Thread | None = None
 
     # ----- lifecycle -----
+    @property
+    def goal(self) -> str | None:
+        return self.goals.goal
+
     def start(self) -> None:
+        self.goals.start()
         self._thread = threading.Thread(target=self._run, name="ghostpilot-loop", daemon=True)
         self._thread.start()
 
@@ -89,7 +95,24 @@ class Copilot:
 
     def command(self, name: str) -> None:
         """From any thread (the hotkey thread): queue a key command for the loop."""
-        self.inbox.put(name)
+        if name == "goal":
+            self.open_prompt()
+        elif name == "clear_goal":
+            self.set_goal(None)
+        else:
+            self.inbox.put(name)
+
+    def open_prompt(self) -> None:
+        """From any thread: open the goal prompt; from now on the user's typing belongs to it."""
+        self.inbox.put(("prompt", ("open", self.parts.clock())))
+
+    def prompt_closed(self, text: str | None) -> None:
+        """From the UI thread: the prompt closed now, with its text (Enter; "" clears) or None (Esc)."""
+        self.inbox.put(("prompt", ("closed", self.parts.clock(), text)))
+
+    def set_goal(self, goal: str | None) -> None:
+        """From any thread: set the goal (None clears it) without the prompt (tray, clear key)."""
+        self.inbox.put(("prompt", ("set", goal)))
 
     def snooze(self, seconds: float | None) -> None:
         """From any thread: no ghosts for `seconds` (None = until restart, 0 = end the snooze)."""
@@ -119,12 +142,12 @@ class Copilot:
 
     # ----- one step (public so tests drive it deterministically) -----
     def step(self, items: list[Any], now: float) -> None:
-        changed = self._update_privacy(items, now)
+        changed = self._update_privacy(items, now) | self._update_prompt(items, now)
         logged: list[Event] = []
         for item in items:
             if isinstance(item, dict):
                 changed |= self._event(item, logged)
-            elif isinstance(item, tuple):
+            elif isinstance(item, tuple) and item[0] != "prompt":
                 changed |= self._message(item, now)
             elif item in COMMANDS:
                 changed |= self._command(item, now)
@@ -132,7 +155,7 @@ class Copilot:
             self._publish(now)  # the ghost follows the input first; model work comes after
         if self.parts.logbook is not None and logged:
             self.parts.logbook.events(logged)
-        if self.status == "watching" and not self._private:
+        if self.status == "watching" and not self._private and not self.goals.prompt.open:
             self._feed_frame()
             if self.gate.allows(now) and self._predict(now):
                 self._publish(now)
@@ -150,6 +173,8 @@ class Copilot:
             return False  # typed into a private window: never observed, logged or used
         if self._is_command(event):
             return False  # Tab/Esc pressed for Ghostpilot never reached an application: not user behaviour
+        if self.goals.prompt.hides(event):
+            return False  # typed into the goal prompt: private, and not what the user does in applications
         self.parts.session.observe_event(event)
         self._remember(event)
         self._fresh_input = True
@@ -189,6 +214,18 @@ class Copilot:
         else:
             self.parts.on_notice("watching again")
         return True
+
+    def _update_prompt(self, items: list[Any], now: float) -> bool:
+        """Goal messages first: whether this step's events went to the prompt depends on when it opened."""
+        changed = False
+        for item in items:
+            if isinstance(item, tuple) and item[0] == "prompt":
+                result = self.goals.handle(item[1])
+                if result == "opened":
+                    self.tracker.abandon(now)  # Tab and Esc go to the prompt now, not to a ghost
+                    self._count_decisions(to_gate=False)  # opening the prompt is not refusing the ghost
+                changed |= bool(result)
+        return changed
 
     def _denied_at(self, t: float) -> bool:
         return self.parts.privacy is not None and self.parts.privacy.denied_at(t)
@@ -336,6 +373,8 @@ class Copilot:
         self._gate_shown = gate_state, quiet = self._gate_view(now)
         if gate_state == "snoozed" and status == "watching":
             status = "snoozed"
+        if self.goals.prompt.open and status == "watching":
+            status = "prompting"
         view = self.tracker.view(now, self.pointer, status, self.goal)
         if quiet:
             view.extra["quiet"] = quiet

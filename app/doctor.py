@@ -220,6 +220,8 @@ def check_global_keys(ctx: _Context) -> Check:
     try:
         grabber.show()  # takes the keys held only while a ghost shows, like accept
         grabber.hide()
+        grabber.goal_keys(True)  # and the one held only while a goal is set (clear_goal)
+        grabber.goal_keys(False)
     finally:
         grabber.stop()
     if grabber.notices:

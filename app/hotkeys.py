@@ -21,7 +21,8 @@ from typing import Any
 from inference.errors import GhostpilotError
 
 # Action name -> chord. The settings module overrides these; actions in ALWAYS_ACTIONS stay grabbed for the
-# grabber's lifetime, the others only between show() and hide().
+# grabber's lifetime, those in GOAL_ACTIONS only between goal_keys(True) and goal_keys(False) (while a goal is
+# set), the others only between show() and hide() (while a ghost shows).
 DEFAULT_BINDINGS: dict[str, str] = {
     "pause": "ctrl+alt+g",
     "accept": "tab",
@@ -29,8 +30,11 @@ DEFAULT_BINDINGS: dict[str, str] = {
     "next_alternative": "alt+bracketright",
     "previous_alternative": "alt+bracketleft",
     "dismiss": "escape",
+    "goal": "ctrl+space",
+    "clear_goal": "ctrl+shift+space",
 }
-ALWAYS_ACTIONS: frozenset[str] = frozenset({"pause"})
+ALWAYS_ACTIONS: frozenset[str] = frozenset({"pause", "goal"})
+GOAL_ACTIONS: frozenset[str] = frozenset({"clear_goal"})
 
 MODIFIER_ORDER = ("ctrl", "alt", "shift", "super")
 _MODIFIER_NAMES = {
@@ -138,10 +142,15 @@ def parse_bindings(bindings: Mapping[str, str]) -> dict[str, Chord]:
     return chords
 
 
-def split_bindings(chords: Mapping[str, Chord]) -> tuple[dict[str, Chord], dict[str, Chord]]:
-    """(always, while_visible): the pause chord stays grabbed; the others only while a ghost shows."""
+Groups = tuple[dict[str, Chord], dict[str, Chord], dict[str, Chord]]
+
+
+def split_bindings(chords: Mapping[str, Chord]) -> Groups:
+    """(always, while_visible, while_goal): pause and the goal prompt stay grabbed, clear-goal only while a
+    goal is set, the ghost keys only while a ghost shows."""
     always = {a: c for a, c in chords.items() if a in ALWAYS_ACTIONS}
-    return always, {a: c for a, c in chords.items() if a not in ALWAYS_ACTIONS}
+    goal = {a: c for a, c in chords.items() if a in GOAL_ACTIONS}
+    return always, {a: c for a, c in chords.items() if a not in ALWAYS_ACTIONS | GOAL_ACTIONS}, goal
 
 
 class HotkeyGrabber:
@@ -159,7 +168,7 @@ class HotkeyGrabber:
         on_notice: Callable[[str], None] | None = None,
         display_name: str | None = None,
     ) -> None:
-        self._always, self._while_visible = split_bindings(parse_bindings(bindings))
+        self._always, self._while_visible, self._while_goal = split_bindings(parse_bindings(bindings))
         self._on_action = on_action
         self._on_notice = on_notice
         self._display_name = display_name
@@ -170,6 +179,7 @@ class HotkeyGrabber:
         self._startup_error: GhostpilotError | None = None
         self._wake_read, self._wake_write = -1, -1
         self._visible = False
+        self._goal_keys = False
         # grabber-thread state
         self._display: Any = None
         self._grabbed: dict[tuple[int, int], str] = {}  # (keycode, mask) -> action
@@ -203,6 +213,10 @@ class HotkeyGrabber:
     def hide(self, timeout: float = 5.0) -> None:
         """Give the while-visible chords back to the applications."""
         self._command("hide", timeout)
+
+    def goal_keys(self, active: bool, timeout: float = 5.0) -> None:
+        """Grab (True) or give back (False) the keys that act on a set goal (clear_goal)."""
+        self._command("goal_on" if active else "goal_off", timeout)
 
     def stop(self, timeout: float = 10.0) -> None:
         """Ungrab everything, close the connection and join the thread."""
@@ -265,7 +279,7 @@ class HotkeyGrabber:
         except (xerror.ConnectionClosedError, OSError) as exc:
             self._notice(f"hotkeys stopped: the X connection closed ({exc})")
         finally:
-            self._visible = False
+            self._visible = self._goal_keys = False
             self._ready.set()
             with contextlib.suppress(xerror.ConnectionClosedError, OSError):
                 self._display.close()
@@ -291,6 +305,12 @@ class HotkeyGrabber:
         elif name == "hide" and self._visible:
             self._ungrab_all(set(self._while_visible))
             self._visible = False
+        elif name == "goal_on" and not self._goal_keys:
+            self._grab_all(self._while_goal)
+            self._goal_keys = True
+        elif name == "goal_off" and self._goal_keys:
+            self._ungrab_all(set(self._while_goal))
+            self._goal_keys = False
         elif name == "stop":
             self._stopping = True
         self._display.sync()  # the server has (un)grabbed before the caller goes on
@@ -373,6 +393,8 @@ class HotkeyGrabber:
         self._grab_all(self._always)
         if self._visible:
             self._grab_all(self._while_visible)
+        if self._goal_keys:
+            self._grab_all(self._while_goal)
 
     def _dispatch(self, action: str) -> None:
         try:

@@ -18,11 +18,12 @@ from typing import Any
 from app.copilot import Copilot
 from app.copilot_parts import CopilotParts
 from app.ghost import GhostView
+from app.goal import normalize_goal
 from app.settings import Settings, load_settings
 from app.tracker import MODIFIERS
 from inference.errors import GhostpilotError
 
-# settings.keys field -> the copilot's command name (the goal prompt arrives with the goals work)
+# settings.keys field -> the copilot's command name
 KEY_ACTIONS = {
     "accept": "accept",
     "accept_step": "accept_step",
@@ -30,6 +31,8 @@ KEY_ACTIONS = {
     "previous_alternative": "previous_alternative",
     "dismiss": "dismiss",
     "pause": "pause",
+    "goal": "goal",  # open the goal prompt (docs/goals.md)
+    "clear_goal": "clear_goal",
 }
 
 
@@ -52,6 +55,7 @@ class RunOptions:
     database: str | None = None
     trace: str | None = None  # write what the copilot shows, as JSON lines (bug reports, end-to-end tests)
     recall: bool = True  # offer repeated workflows' next step (app/recall.py); GHOSTPILOT_RECALL=0 turns it off
+    goal: str | None = None  # start with this goal (`--goal`); private text, stored only in the goal fields
     settings: Settings = field(default_factory=Settings)
 
     @classmethod
@@ -78,9 +82,14 @@ class LiveCopilot:
 
 
 def start_live(
-    options: RunOptions, on_view: Callable[[GhostView], None], on_notice: Callable[[str], None]
+    options: RunOptions,
+    on_view: Callable[[GhostView], None],
+    on_notice: Callable[[str], None],
+    on_prompt: Callable[[str | None], None] | None = None,
 ) -> LiveCopilot:
-    """Start everything; raises GhostpilotError (one line) when the desktop cannot be watched at all."""
+    """Start everything; raises GhostpilotError (one line) when the desktop cannot be watched at all.
+
+    `on_prompt(current_goal)` opens the goal prompt (a UI's job; without one the goal chord says so)."""
     require_display()
     if options.trace:
         on_view = _traced(on_view, options.trace)
@@ -94,13 +103,15 @@ def start_live(
     clock_start = time.monotonic()
     stoppers: list[Callable[[], None]] = []
     injector, ledger, executor = _executor(clock_start)
-    session = predictor.new_session(width, height)
+    goal = normalize_goal(options.goal)
+    session = predictor.new_session(width, height, goal=goal)
     parts = CopilotParts(session=session, on_view=on_view, on_notice=on_notice, executor=executor)
+    parts.on_prompt = on_prompt
     parts.clock = lambda: time.monotonic() - clock_start
     parts.focused_window = _safe(x11.focused_window)
     parts.command_keys = command_keys(settings)
     parts.recall = _recall(options)
-    copilot = Copilot(parts, min_confidence=_pick(options.min_confidence, settings.min_confidence))
+    copilot = Copilot(parts, min_confidence=_pick(options.min_confidence, settings.min_confidence), goal=goal)
 
     def physical_input(event: dict[str, Any]) -> None:
         if event.get("key") not in parts.command_keys | MODIFIERS:  # the accept chord's release must not abort it
@@ -111,7 +122,7 @@ def start_live(
     parts.hotkeys = _hotkeys(settings, copilot, on_notice, stoppers)
     parts.capture = _capture(_pick(options.fps, settings.capture_fps), parts.clock, on_notice, stoppers)
     if options.store:
-        parts.logbook = _logbook(options, predictor, (width, height), on_notice, stoppers)
+        parts.logbook = _logbook(options, predictor, (width, height), on_notice, stoppers, goal)
         _retention(parts.logbook, settings, on_notice, stoppers)
         _seed_recall(parts.recall, parts.logbook, on_notice)
     recorder.start()
@@ -277,7 +288,12 @@ def _capture(fps: float, clock: Callable[[], float], on_notice: Callable[[str], 
 
 
 def _logbook(
-    options: RunOptions, predictor: Any, screen: tuple[int, int], on_notice: Callable[[str], None], stoppers: list
+    options: RunOptions,
+    predictor: Any,
+    screen: tuple[int, int],
+    on_notice: Callable[[str], None],
+    stoppers: list,
+    goal: str | None,
 ) -> Any:
     from pathlib import Path
 
@@ -285,7 +301,7 @@ def _logbook(
     from app.store import Store
 
     store = Store.open(Path(options.database) if options.database else None, on_notice=on_notice)
-    book = StoreLogbook.begin(store, predictor, screen)
+    book = StoreLogbook.begin(store, predictor, screen, goal)
     stoppers.append(store.close)
     stoppers.append(book.end)
     return book

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import sqlite3
 import time
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,20 @@ class StoreLogbook:
                 list(decision.correction), decision.endpoint_error_px,
             )
         )  # fmt: skip
+
+    def set_goal(self, goal: str | None) -> None:
+        """The goal in force from now on: it goes with every later suggestion. The session row keeps the latest
+        goal set (clearing leaves it), so it says what the session was last about; each suggestion's own goal
+        column is the exact history (docs/goals.md)."""
+        self.goal = goal
+        if goal is not None:
+            session_id = self.session_id
+
+            def write(conn: sqlite3.Connection) -> None:
+                with conn:  # maintenance runs outside the writer's transactions
+                    conn.execute("UPDATE sessions SET goal = ? WHERE id = ?", (goal, session_id))
+
+            self.store.run_maintenance(write)
 
     def end(self) -> None:
         self.store.end_session(self.session_id, time.time())

@@ -231,6 +231,12 @@ def load_model(spec: str | None, device: str = "auto") -> Any:
 class NoModelSession:
     """A session that watches nothing and never suggests: the copilot runs on, without ghosts."""
 
+    def __init__(self, goal: str | None = None) -> None:
+        self.goal = goal
+
+    def set_goal(self, goal: str | None) -> None:
+        self.goal = goal
+
     def observe_event(self, event: Any) -> None:
         pass
 
@@ -252,7 +258,7 @@ class NoModel:
         self.reason = reason
 
     def new_session(self, screen_width: int, screen_height: int, goal: str | None = None) -> NoModelSession:
-        return NoModelSession()
+        return NoModelSession(goal)
 
 
 def device_notice(predictor: Any, device: str) -> str | None:

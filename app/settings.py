@@ -38,7 +38,8 @@ class KeyBindings:
     previous_alternative: str = "alt+bracketleft"
     dismiss: str = "escape"  # hide the ghost until the next prediction
     pause: str = "ctrl+alt+g"  # stop watching (capture and suggestions) until pressed again
-    goal: str = "ctrl+space"  # open the goal prompt
+    goal: str = "ctrl+space"  # open the goal prompt (docs/goals.md)
+    clear_goal: str = "ctrl+shift+space"  # clear the goal; grabbed only while one is set
 
 
 @dataclass(frozen=True)

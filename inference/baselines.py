@@ -87,6 +87,10 @@ class _KinematicSession:
     def __init__(self, width: int, height: int) -> None:
         self.width, self.height = width, height
         self.pointer = _PointerTracker()
+        self.goal: str | None = None  # kept for the API; kinematic baselines do not read the screen or goals
+
+    def set_goal(self, goal: str | None) -> None:
+        self.goal = goal
 
     def observe_event(self, event: Event) -> None:
         self.pointer.observe(event)
@@ -140,7 +144,9 @@ class StayPredictor:
     name = "stay"
 
     def new_session(self, screen_width: int, screen_height: int, goal: str | None = None) -> _StaySession:
-        return _StaySession(screen_width, screen_height)
+        session = _StaySession(screen_width, screen_height)
+        session.set_goal(goal)
+        return session
 
 
 class ConstantVelocityPredictor:
@@ -157,4 +163,6 @@ class ConstantVelocityPredictor:
         self.name = "constant_velocity" if fixed_horizon is None else f"constant_velocity_{fixed_horizon * 1000:g}ms"
 
     def new_session(self, screen_width: int, screen_height: int, goal: str | None = None) -> _ConstantVelocitySession:
-        return _ConstantVelocitySession(screen_width, screen_height, self.fixed_horizon)
+        session = _ConstantVelocitySession(screen_width, screen_height, self.fixed_horizon)
+        session.set_goal(goal)
+        return session

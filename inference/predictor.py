@@ -1,4 +1,4 @@
-"""The Predictor API (docs/predictor-api.md), version 1: what the live copilot, eval and bench talk to.
+"""The Predictor API (docs/predictor-api.md), version 2: what the live copilot, eval and bench talk to.
 
 Importable without torch and without Qt. A `Predictor` is a loaded model; a `PredictorSession` follows one
 user's input stream with bounded state and answers `suggest(t)`. Baselines implement the same protocol, so
@@ -14,7 +14,7 @@ import numpy as np
 
 from inference.episodes import Event
 
-PREDICTOR_API_VERSION = 1
+PREDICTOR_API_VERSION = 2  # v2: PredictorSession.set_goal (the goal may change mid-session)
 DEFAULT_MIN_CONFIDENCE = 0.5
 
 
@@ -50,6 +50,12 @@ class PredictorSession(Protocol):
         pointer, so evaluation can score every movement.
         """
         ...
+
+    def set_goal(self, goal: str | None) -> None:
+        """The user's goal changed mid-session (None: cleared); later suggestions should follow the new one.
+
+        A session that cannot use goals only keeps it: the goal is private text, so never log or print it.
+        """
 
 
 class Predictor(Protocol):

@@ -1,4 +1,4 @@
-"""A live prediction session over one user's input stream (Predictor API v1), on an ONNX model.
+"""A live prediction session over one user's input stream (Predictor API v2), on an ONNX model.
 
 State is bounded: the last CONTEXT_TICKS tick rows, a few clicks and keys for long-term memory and
 FRAME_SLOTS prepared frames. Each `suggest` is one model run over ~100 tokens (plus a short rollout while the
@@ -40,6 +40,10 @@ class ModelSession:
         self.last_t = 0.0
         self.use_goals = bool(predictor.config.get("use_goals", False))
         self.goal_state = GoalState(goal)
+
+    def set_goal(self, goal: str | None) -> None:
+        """Kept for goal-conditioned models; the shipped model does not read it (yet)."""
+        self.goal = goal
 
     # ----- observing -----
     def observe_event(self, event: Event) -> None:

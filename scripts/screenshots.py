@@ -7,7 +7,10 @@
   xterm (state "suggesting", Snooze submenu open) and that part of the screen is grabbed (QScreen.grabWindow).
 - settings.png: the real settings window with default settings, grabbed from the screen.
 - review.png: after the overlay shot the script accepts that ghost (Tab) and dismisses the next (Esc), then
-  opens `ghostpilot review` on the log the session wrote. The goal prompt box waits for goals (issue 5).
+  opens `ghostpilot review` on the log the session wrote.
+- goal-prompt.png, goal-corner.png: `ghostpilot demo` again; Ctrl+Space (xdotool) opens the real goal prompt
+  near the pointer over the practice window and xdotool types a goal: grabbed half typed; then the rest and
+  Enter, and the overlay's top-right corner shows the goal: grabbed with the practice window beside it.
 
 Settings, consent and the log go to a temporary XDG home, never the user's. Needs Xvfb, xcompmgr, xterm,
 xdotool. Output: docs/screenshots/*.png (PNG, palette-quantised to stay small).
@@ -142,6 +145,47 @@ def shot_overlay(env: dict[str, str], home: Path, out: Path) -> None:
             app.wait(timeout=30)
 
 
+GOAL_TYPED, GOAL_REST = "fill in the form with my details and press Sa", "ve"
+
+
+def shot_goal(env: dict[str, str], home: Path, out: Path) -> None:
+    """The goal prompt over the practice window while a goal is typed, then the goal in the overlay's corner."""
+    trace, log = home / "goal-trace.jsonl", home / "goal.log"
+    command = [sys.executable, "-m", "ui.cli", "demo", "--device", "cpu", "--trace", str(trace),
+               "--database", str(home / "goal.db")]  # fmt: skip
+    with open(log, "w") as sink:
+        app = subprocess.Popen(command, cwd=ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT)
+        try:
+            wait(lambda: "watching" in log.read_text(), "the copilot to start")
+            window = wait(lambda: window_ids(env, "Ghostpilot practice"), "the practice window")[0]
+            subprocess.run(["xdotool", "windowmove", window, *map(str, DEMO_AT)], env=env, check=True)
+            x, y, width, height = wait(lambda: moved(env, window), "the practice window to move")
+            xdotool(env, "mousemove", str(x + width // 3), str(y + height // 3))
+            xdotool(env, "key", "ctrl+space")
+            prompt = wait(lambda: window_ids(env, "Ghostpilot goal"), "the goal prompt")[0]
+            xdotool(env, "type", "--delay", "20", GOAL_TYPED)
+            time.sleep(0.8)  # the caret and text paint
+            px, py, pw, ph = geometry(env, prompt)
+            grab(
+                env,
+                (x - 30, y - 30, max(x + width, px + pw) + 30, max(y + height, py + ph) + 30),
+                out / "goal-prompt.png",
+            )
+            xdotool(env, "type", GOAL_REST)
+            xdotool(env, "key", "Return")
+            wait(lambda: not window_ids(env, "Ghostpilot goal"), "the prompt to close")
+            raise_overlay(env)
+            time.sleep(1.0)
+            grab(env, (x - 30, 0, SCREEN[0], y + height + 30), out / "goal-corner.png")
+        finally:
+            app.terminate()
+            app.wait(timeout=30)
+
+
+def xdotool(env: dict[str, str], *args: str) -> None:
+    subprocess.run(["xdotool", *args], env=env, check=True)
+
+
 def decide_a_few(env: dict[str, str], trace: Path, window: tuple[int, int, int, int]) -> None:
     """Give the review window something to show: accept this ghost (Tab), dismiss the next one (Esc)."""
     subprocess.run(["xdotool", "key", "Tab"], env=env, check=True)
@@ -260,7 +304,7 @@ def qt_main(what: str, out: Path) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=OUT)
-    parser.add_argument("--only", choices=("overlay", "review", "tray-menu", "settings"), default=None)
+    parser.add_argument("--only", choices=("overlay", "review", "goal", "tray-menu", "settings"), default=None)
     parser.add_argument("--qt", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.qt:
@@ -275,6 +319,8 @@ def main() -> int:
         if args.only in (None, "overlay", "review"):
             shot_overlay(env, Path(tmp), args.out)
             shot_review(env, Path(tmp), args.out)
+        if args.only in (None, "goal"):
+            shot_goal(env, Path(tmp), args.out)
         for what in ("tray-menu", "settings"):
             if args.only in (None, what):
                 shot_qt(env, what, args.out)

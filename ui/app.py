@@ -24,11 +24,13 @@ class CoreBridge(QObject):
 
     view = Signal(object)
     notice = Signal(str)
+    prompt = Signal(object)  # open the goal prompt, given the current goal (str | None)
 
 
 def run_app(options: RunOptions, demo: bool = False) -> int:
     """Run the copilot with its overlay until Ctrl+C in the terminal or the app quits."""
     from ui.overlay import GhostOverlay
+    from ui.prompt import GoalPrompt
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
@@ -38,13 +40,15 @@ def run_app(options: RunOptions, demo: bool = False) -> int:
         return 0
     bridge = CoreBridge()
     bridge.notice.connect(lambda text: print(f"ghostpilot: {text}", file=sys.stderr, flush=True))
-    live = start_live(options, on_view=bridge.view.emit, on_notice=bridge.notice.emit)
+    live = start_live(options, on_view=bridge.view.emit, on_notice=bridge.notice.emit, on_prompt=bridge.prompt.emit)
     watch = _watch_display(live)
     try:
         overlay = GhostOverlay(style="translucent" if live.compositor else "outline")
         bridge.view.connect(overlay.set_view)
         overlay.show()
-        windows: list[Any] = [overlay, _open_tray(app, bridge, live, options.settings)]
+        prompt = GoalPrompt(on_done=live.copilot.prompt_closed)
+        bridge.prompt.connect(prompt.open_at)
+        windows: list[Any] = [overlay, prompt, _open_tray(app, bridge, live, options.settings)]
         if demo:
             windows.append(_open_demo(app))
         width, height = live.screen
@@ -129,6 +133,8 @@ def _open_tray(app: QApplication, bridge: CoreBridge, live: LiveCopilot, setting
         data_folder=lambda: _data_folder(current[0]),
         quit=app.quit,
         open_review=_review_opener(live, current[0]),
+        set_goal=live.copilot.open_prompt,
+        clear_goal=lambda: live.copilot.set_goal(None),
     )
     tray = TrayController(commands, parent=app)
     _wire_finetune(tray, live, current[0])
@@ -188,6 +194,8 @@ def _restart_changed_parts(live: LiveCopilot, old: Settings, new: Settings, on_n
         grabber = HotkeyGrabber(live.copilot.command, bindings, on_notice=on_notice)
         parts.hotkeys.stop()  # type: ignore[attr-defined]
         grabber.start()
+        if live.copilot.goal is not None:
+            grabber.goal_keys(True)  # the clear-goal key is held while a goal is set
         parts.command_keys = command_keys(new)
         parts.hotkeys = grabber
         live.stoppers.append(grabber.stop)

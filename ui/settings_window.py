@@ -41,6 +41,7 @@ KEY_LABELS = {
     "dismiss": "Dismiss",
     "pause": "Pause / resume watching",
     "goal": "Goal prompt",
+    "clear_goal": "Clear the goal",
 }
 
 

@@ -26,6 +26,7 @@ STATES: dict[str, tuple[str, str]] = {  # status -> (colour, what the tooltip sa
     "paused": ("#9ca3af", "paused: nothing is watched or stored"),
     "snoozed": ("#8b5cf6", "snoozed: no suggestions"),
     "private": ("#ef4444", "private window: nothing is watched or stored"),
+    "prompting": ("#06b6d4", "setting a goal: suggestions wait"),
 }
 
 
@@ -39,6 +40,8 @@ class TrayCommands:
     data_folder: Callable[[], Path]
     quit: Callable[[], None]
     open_review: Callable[[], None] | None = None  # the review window (ui/review.ReviewOpener); None: coming soon
+    set_goal: Callable[[], None] | None = None  # open the goal prompt (ui/prompt.py); None: coming soon
+    clear_goal: Callable[[], None] | None = None  # shown only while a goal is set
 
 
 def state_icon(state: str, size: int = 64) -> QIcon:
@@ -77,6 +80,7 @@ class TrayController(QObject):
         self.commands = commands
         self.state = ""  # set from the first view below
         self.detail = ""
+        self.goal: str | None = None
         self.menu = QMenu()
         self.actions: dict[str, QAction] = {}
         self._icons: dict[str, QIcon] = {}
@@ -107,7 +111,8 @@ class TrayController(QObject):
             self._add(f"snooze {label}", label, lambda *_, s=seconds: self.commands.snooze(s), snooze)
         self._add("resume suggestions", "Resume suggestions", lambda: self.commands.snooze(0), snooze)
         self.menu.addSeparator()
-        self._add("goal", "Set goal…", None)  # the goal prompt arrives with issue 5
+        self._add("goal", "Set goal…", self.commands.set_goal)  # the same prompt as the goal chord
+        self._add("clear goal", "Clear goal", self.commands.clear_goal).setVisible(False)
         self._add("review", "Review suggestions…", self.commands.open_review)  # ui/review.py
         self._add("fine-tune", "Fine-tune…", None)
         self.menu.addSeparator()
@@ -144,9 +149,10 @@ class TrayController(QObject):
 
     def set_view(self, view: GhostView) -> None:
         """Follow the copilot: icon, tooltip and the pause/snooze entries match its state."""
-        if (view.status, view.extra.get("quiet", "")) == (self.state, self.detail):
+        if (view.status, view.extra.get("quiet", ""), view.goal) == (self.state, self.detail, self.goal):
             return  # most views only move the ghost: nothing to redo at pointer rate
-        self.state, self.detail = view.status, view.extra.get("quiet", "")
+        self.state, self.detail, self.goal = view.status, view.extra.get("quiet", ""), view.goal
+        self.actions["clear goal"].setVisible(view.goal is not None and self.commands.clear_goal is not None)
         paused = self.state == "paused"
         self.actions["pause"].setText("Resume watching" if paused else "Pause")
         self.actions["resume suggestions"].setVisible(self.state == "snoozed")

@@ -36,7 +36,7 @@ def test_menu_actions_reach_the_app(tray: TrayController, calls: list[tuple]) ->
 
 
 def test_features_to_come_are_disabled_with_a_tooltip_until_enabled(tray: TrayController) -> None:
-    for name in ("goal", "review", "fine-tune"):
+    for name in ("goal", "review", "fine-tune"):  # goal: without a copilot to open the prompt
         action = tray.actions[name]
         assert not action.isEnabled() and action.toolTip() == COMING_SOON
     opened: list[bool] = []
@@ -92,3 +92,21 @@ def test_without_a_system_tray_the_controller_still_works(qtbot, calls: list[tup
     controller.set_view(GhostView(status="performing"))
     controller.show()
     assert controller.tray is None and controller.tooltip() == "Ghostpilot: performing a suggestion"
+
+
+def test_set_goal_opens_the_prompt_and_clear_goal_shows_only_while_a_goal_is_set(qtbot, tmp_path: Path) -> None:
+    calls: list[str] = []
+    commands = TrayCommands(
+        pause=lambda: None, snooze=lambda _s: None, open_settings=lambda: None, data_folder=lambda: tmp_path,
+        quit=lambda: None, set_goal=lambda: calls.append("prompt"), clear_goal=lambda: calls.append("clear"),
+    )  # fmt: skip
+    tray = TrayController(commands, use_tray=False)
+    assert tray.actions["goal"].isEnabled() and COMING_SOON not in tray.actions["goal"].text()
+    assert not tray.actions["clear goal"].isVisible()
+    tray.actions["goal"].trigger()
+    tray.set_view(GhostView(status="watching", goal="file the March expenses"))
+    assert tray.actions["clear goal"].isVisible()
+    tray.actions["clear goal"].trigger()
+    tray.set_view(GhostView(status="watching"))
+    assert not tray.actions["clear goal"].isVisible()
+    assert calls == ["prompt", "clear"]

@@ -6,7 +6,7 @@ import pytest
 
 pytest.importorskip("Xlib")  # keysym names come from python-xlib (a Linux dependency); no display is opened
 
-from app.hotkeys import ALWAYS_ACTIONS, DEFAULT_BINDINGS, parse_bindings, parse_chord, split_bindings
+from app.hotkeys import ALWAYS_ACTIONS, DEFAULT_BINDINGS, GOAL_ACTIONS, parse_bindings, parse_chord, split_bindings
 from inference.errors import GhostpilotError
 
 
@@ -66,11 +66,13 @@ def test_bad_chords_are_one_line_errors(text: str, says: str) -> None:
     assert caught.value.hint  # tells the user what names look like
 
 
-def test_default_bindings_parse_and_split_into_always_and_while_visible() -> None:
+def test_default_bindings_parse_and_split_into_always_while_visible_and_while_goal() -> None:
     chords = parse_bindings(DEFAULT_BINDINGS)
-    always, while_visible = split_bindings(chords)
-    assert set(always) == set(ALWAYS_ACTIONS) == {"pause"}
+    always, while_visible, while_goal = split_bindings(chords)
+    assert set(always) == set(ALWAYS_ACTIONS) == {"pause", "goal"}
     assert set(while_visible) == {"accept", "accept_step", "next_alternative", "previous_alternative", "dismiss"}
+    assert set(while_goal) == set(GOAL_ACTIONS) == {"clear_goal"}
+    assert (str(chords["goal"]), str(chords["clear_goal"])) == ("ctrl+space", "ctrl+shift+space")
     assert str(chords["next_alternative"]) == "alt+bracketright"
 
 
