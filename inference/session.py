@@ -41,10 +41,6 @@ class ModelSession:
         self.use_goals = bool(predictor.config.get("use_goals", False))
         self.goal_state = GoalState(goal)
 
-    def set_goal(self, goal: str | None) -> None:
-        """Kept for goal-conditioned models; the shipped model does not read it (yet)."""
-        self.goal = goal
-
     # ----- observing -----
     def observe_event(self, event: Event) -> None:
         t = float(event["t"])
