@@ -237,6 +237,9 @@ class NoModelSession:
     def set_goal(self, goal: str | None) -> None:
         self.goal = goal
 
+    def observe_text(self, snapshot: Any) -> None:
+        pass  # this session does not read the screen
+
     def observe_event(self, event: Any) -> None:
         pass
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from typing import Any
 
 import numpy as np
 
@@ -91,6 +92,9 @@ class _KinematicSession:
 
     def set_goal(self, goal: str | None) -> None:
         self.goal = goal
+
+    def observe_text(self, snapshot: Any) -> None:
+        pass  # this session does not read the screen
 
     def observe_event(self, event: Event) -> None:
         self.pointer.observe(event)

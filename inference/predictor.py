@@ -13,8 +13,9 @@ from typing import Protocol
 import numpy as np
 
 from inference.episodes import Event
+from inference.goal_features import TextSnapshot
 
-PREDICTOR_API_VERSION = 2  # v2: PredictorSession.set_goal (the goal may change mid-session)
+PREDICTOR_API_VERSION = 2  # v2: PredictorSession.set_goal and observe_text (goals, docs/predictor-api.md)
 DEFAULT_MIN_CONFIDENCE = 0.5
 
 
@@ -56,6 +57,10 @@ class PredictorSession(Protocol):
 
         A session that cannot use goals only keeps it: the goal is private text, so never log or print it.
         """
+
+    def observe_text(self, snapshot: TextSnapshot) -> None:
+        """The text on screen (OCR) and the goal, embedded, from a worker off the per-frame path
+        (inference/goal_features.py). Sessions that do not read the screen ignore it."""
 
 
 class Predictor(Protocol):
