@@ -1,0 +1,191 @@
+"""Local OCR of screen frames: PP-OCRv4 text detection + recognition on onnxruntime, numpy and Pillow only.
+
+The ONNX weights come from the `rapidocr_onnxruntime` wheel (installed with --no-deps: its own pipeline
+needs OpenCV and the CPU onnxruntime package, which would clobber onnxruntime-gpu). Only its model files are
+used; the recogniser's character set is read from the ONNX metadata. See docs/goals-grounding.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import math
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from inference.errors import GhostpilotError
+from inference.goals.ocr_decode import Box, DetectorPost, boxes_from_probability, ctc_greedy_decode
+
+DET_FILE = "ch_PP-OCRv4_det_infer.onnx"
+REC_FILE = "ch_PP-OCRv4_rec_infer.onnx"
+REC_HEIGHT = 48
+REC_MIN_WIDTH = 320  # PaddleOCR pads every batch to at least this width
+DET_MEAN = np.array([0.485, 0.456, 0.406], np.float32)  # PaddleOCR's detector normalisation (on BGR input)
+DET_STD = np.array([0.229, 0.224, 0.225], np.float32)
+
+
+class OcrError(GhostpilotError):
+    """The OCR models are missing or a frame cannot be read."""
+
+
+@dataclass(frozen=True)
+class TextBox:
+    """One line of text on screen: what it says, where (frame pixels, x1/y1 exclusive), how sure the model is."""
+
+    text: str
+    box: Box
+    confidence: float
+
+
+@dataclass(frozen=True)
+class OcrConfig:
+    """Speed/accuracy knobs; the defaults are the ones measured in docs/goals-grounding.md."""
+
+    det_max_side: int = 1920  # the detector input's longer side is at most this (a multiple of 32 is used)
+    det_min_side: int = 736  # and its shorter side at least this (PaddleOCR's limit_type "min"), capped by max
+    rec_batch: int = 8  # crops per recogniser run (sorted by width, so padding is small)
+    min_confidence: float = 0.5  # recognised lines below this are dropped (RapidOCR's text_score)
+    cache_size: int = 4096  # recognised crops remembered by pixel hash: unchanged text is not re-read
+    threads: int = 1  # intra-op threads per session: OCR runs beside the live loop, never instead of it
+    post: DetectorPost = DetectorPost()
+
+
+def model_dir() -> Path:
+    """The folder holding the PP-OCRv4 ONNX files inside the installed rapidocr_onnxruntime wheel."""
+    spec = importlib.util.find_spec("rapidocr_onnxruntime")  # locate only: importing it would need OpenCV
+    if spec is None or not spec.submodule_search_locations:
+        raise OcrError(
+            "OCR models not installed",
+            "run scripts/setup.sh, or pip install --no-deps rapidocr_onnxruntime==1.4.4",
+        )
+    folder = Path(next(iter(spec.submodule_search_locations))) / "models"
+    for name in (DET_FILE, REC_FILE):
+        if not (folder / name).is_file():
+            raise OcrError(f"OCR model file missing: {folder / name}", "reinstall rapidocr_onnxruntime==1.4.4")
+    return folder
+
+
+def _session(path: Path, threads: int) -> Any:
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+def detector_size(width: int, height: int, config: OcrConfig) -> tuple[int, int]:
+    """Detector input (W, H): shorter side raised to det_min_side, longer capped at det_max_side, both /32."""
+    scale = max(1.0, config.det_min_side / min(width, height))
+    scale = min(scale, config.det_max_side / max(width, height))
+    return max(32, round(width * scale / 32) * 32), max(32, round(height * scale / 32) * 32)
+
+
+class OcrModel:
+    """Loaded once (about 0.3 s); `read(frame)` returns the text lines of an RGB frame."""
+
+    def __init__(self, config: OcrConfig | None = None) -> None:
+        self.config = config or OcrConfig()
+        folder = model_dir()
+        self._det = _session(folder / DET_FILE, self.config.threads)
+        self._rec = _session(folder / REC_FILE, self.config.threads)
+        meta = self._rec.get_modelmeta().custom_metadata_map
+        if "character" not in meta:
+            raise OcrError(f"{folder / REC_FILE} has no character list in its metadata", "reinstall the wheel")
+        self.charset = ["<blank>", *meta["character"].splitlines(), " "]  # PaddleOCR: blank first, space last
+        self._cache: OrderedDict[bytes, tuple[str, float]] = OrderedDict()
+        self.crops_recognised = 0  # crops that went through the recogniser (cache misses), for benchmarks
+
+    def read(self, frame: np.ndarray) -> list[TextBox]:
+        """Every text line found in `frame` (H, W, 3 uint8 RGB), in reading order."""
+        frame = _check_frame(frame)
+        boxes = self.detect(frame)
+        texts = self.recognise(frame, boxes)
+        return [
+            TextBox(text.strip(), box, round(conf, 4))
+            for box, (text, conf) in zip(boxes, texts, strict=True)
+            if text.strip() and conf >= self.config.min_confidence
+        ]
+
+    def detect(self, frame: np.ndarray) -> list[Box]:
+        """Axis-aligned text line boxes in frame pixels."""
+        height, width = frame.shape[:2]
+        in_w, in_h = detector_size(width, height, self.config)
+        image = Image.fromarray(frame).resize((in_w, in_h), Image.Resampling.BILINEAR)
+        x = np.asarray(image, np.float32)[:, :, ::-1] / 255.0  # PaddleOCR models read BGR
+        x = ((x - DET_MEAN) / DET_STD).transpose(2, 0, 1)[None]
+        prob = self._det.run(None, {"x": np.ascontiguousarray(x)})[0][0, 0]  # (H, W)
+        scale = (width / prob.shape[1], height / prob.shape[0])
+        return [box for box, _ in boxes_from_probability(prob, scale, (width, height), self.config.post)]
+
+    def recognise(self, frame: np.ndarray, boxes: list[Box]) -> list[tuple[str, float]]:
+        """(text, confidence) for each box; crops seen before (same pixels) come from the cache."""
+        crops = [np.ascontiguousarray(frame[y0:y1, x0:x1]) for x0, y0, x1, y1 in boxes]
+        keys = [_crop_key(c) for c in crops]
+        results: list[tuple[str, float] | None] = [self._cached(k) for k in keys]
+        todo = [i for i, r in enumerate(results) if r is None]
+        todo.sort(key=lambda i: crops[i].shape[1] / crops[i].shape[0])
+        for start in range(0, len(todo), self.config.rec_batch):
+            batch = todo[start : start + self.config.rec_batch]
+            for i, result in zip(batch, self._recognise_batch([crops[i] for i in batch]), strict=True):
+                results[i] = result
+                self._remember(keys[i], result)
+        self.crops_recognised += len(todo)
+        return [r if r is not None else ("", 0.0) for r in results]
+
+    def _recognise_batch(self, crops: list[np.ndarray]) -> list[tuple[str, float]]:
+        widths = [max(1, math.ceil(REC_HEIGHT * c.shape[1] / c.shape[0])) for c in crops]
+        batch_width = max(REC_MIN_WIDTH, *widths)
+        x = np.zeros((len(crops), 3, REC_HEIGHT, batch_width), np.float32)
+        for i, (crop, w) in enumerate(zip(crops, widths, strict=True)):
+            resized = np.asarray(Image.fromarray(crop).resize((w, REC_HEIGHT), Image.Resampling.BILINEAR))
+            x[i, :, :, :w] = (resized[:, :, ::-1].astype(np.float32) / 127.5 - 1.0).transpose(2, 0, 1)
+        probs = self._rec.run(None, {"x": x})[0]  # (N, T, C): T = batch_width / 8
+        lengths = np.array([math.ceil(w * probs.shape[1] / batch_width) for w in widths])
+        return ctc_greedy_decode(probs, self.charset, lengths)
+
+    def _cached(self, key: bytes) -> tuple[str, float] | None:
+        hit = self._cache.get(key)
+        if hit is not None:
+            self._cache.move_to_end(key)
+        return hit
+
+    def _remember(self, key: bytes, value: tuple[str, float]) -> None:
+        self._cache[key] = value
+        while len(self._cache) > self.config.cache_size:
+            self._cache.popitem(last=False)
+
+
+def _crop_key(crop: np.ndarray) -> bytes:
+    digest = hashlib.blake2b(np.asarray(crop.shape, np.int64).tobytes(), digest_size=16)
+    digest.update(crop.tobytes())
+    return digest.digest()
+
+
+def _check_frame(frame: Any) -> np.ndarray:
+    if not isinstance(frame, np.ndarray) or frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8:
+        shape = getattr(frame, "shape", None)
+        raise OcrError(f"OCR needs an (H, W, 3) uint8 RGB frame, got {type(frame).__name__} {shape}")
+    if min(frame.shape[:2]) < 8:
+        raise OcrError(f"frame too small for OCR: {frame.shape[1]}x{frame.shape[0]}")
+    return frame
+
+
+_default: OcrModel | None = None
+
+
+def read_screen_text(frame: np.ndarray) -> list[TextBox]:
+    """OCR with a process-wide model loaded on first use (default OcrConfig)."""
+    global _default
+    if _default is None:
+        _default = OcrModel()
+    return _default.read(frame)
+
+
+__all__ = ["OcrConfig", "OcrError", "OcrModel", "TextBox", "detector_size", "model_dir", "read_screen_text"]
