@@ -11,7 +11,7 @@ import hashlib
 import importlib.util
 import math
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +52,7 @@ class OcrConfig:
     min_confidence: float = 0.5  # recognised lines below this are dropped (RapidOCR's text_score)
     cache_size: int = 4096  # recognised crops remembered by pixel hash: unchanged text is not re-read
     threads: int = 1  # intra-op threads per session: OCR runs beside the live loop, never instead of it
-    post: DetectorPost = DetectorPost()
+    post: DetectorPost = field(default_factory=DetectorPost)
 
 
 def model_dir() -> Path:
