@@ -18,15 +18,45 @@ from inference.errors import GhostpilotError
 from inference.goals.ocr import TextBox
 
 VERBS = frozenset(
-    (
-        "click press tap hit push open choose select pick type enter write fill go check uncheck tick toggle close "
-        "show find search switch expand submit save delete copy paste print"
-    ).split()
+    [
+        "click",
+        "press",
+        "tap",
+        "hit",
+        "push",
+        "open",
+        "choose",
+        "select",
+        "pick",
+        "type",
+        "enter",
+        "write",
+        "fill",
+        "go",
+        "check",
+        "uncheck",
+        "tick",
+        "toggle",
+        "close",
+        "show",
+        "find",
+        "search",
+        "switch",
+        "expand",
+        "submit",
+        "save",
+        "delete",
+        "copy",
+        "paste",
+        "print",
+    ]
 )
 """First words read as the action; any other first word leaves `verb` empty and the whole clause the target."""
 TYPING_VERBS = frozenset({"type", "enter", "write", "fill"})
 CHOOSING_VERBS = frozenset({"select", "choose", "pick"})
-KIND_WORDS = frozenset("button menu field item entry tab link icon option list checkbox".split())
+KIND_WORDS = frozenset(
+    ["button", "menu", "field", "item", "entry", "tab", "link", "icon", "option", "list", "checkbox"]
+)
 """Trailing nouns naming the element's kind, not its text: "the File menu" is found by "File"."""
 ARTICLES = frozenset({"the", "a", "an", "my", "this", "that"})
 _QUOTED = re.compile(r"\"([^\"]+)\"|“([^”]+)”|(?<![\w])'([^']+)'(?![\w])")
