@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageDraw
 
-from inference.goals.grounding import normalise, parse_goal, rank_boxes
+from inference.goals.grounding import parse_goal, rank_boxes
 from inference.goals.ocr import OcrConfig, OcrModel, TextBox
 from inference.goals.ocr_decode import Box, box_iou
 from inference.synthetic.screens import Renderer, Screen, UIState, get_font, make_screen
