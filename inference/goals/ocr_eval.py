@@ -107,18 +107,23 @@ def grounding_hit(box: Box, target: dict[str, Any], label_box: Box | None) -> tu
     """(strict, lenient): strict = the box's centre lies in the target element; lenient also accepts the
     field's own label (OCR cannot read an empty field; its label names it)."""
     cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
-    x0, y0, x1, y1 = target["box"]
-    strict = x0 <= cx < x1 and y0 <= cy < y1
-    lenient = strict or (label_box is not None and box_iou(box, label_box) > 0.2)
+
+    def inside(area: Sequence[int]) -> bool:
+        return area[0] <= cx < area[2] and area[1] <= cy < area[3]
+
+    strict = inside(target["box"])
+    lenient = strict or (label_box is not None and inside(label_box))
     return strict, lenient
 
 
-def _field_label(meta_targets: list[dict[str, Any]], screen: Screen, target: dict[str, Any]) -> Box | None:
+def _field_label(screen: Screen, target: dict[str, Any]) -> Box | None:
+    """The label element left of a field target, on the same row (the nearest one)."""
     if target["kind"] != "field":
         return None
-    rows = [e for e in screen.elements if e.kind == "label" and e.box[2] == target["box"][0]]
-    rows = [e for e in rows if e.box[1] == target["box"][1]]
-    return rows[0].box if rows else None
+    x0, y0, _, y1 = target["box"]
+    row = [e for e in screen.elements if e.kind == "label" and y0 <= (e.box[1] + e.box[3]) / 2 < y1]
+    left = [e for e in row if e.box[2] <= x0 + 2]
+    return max(left, key=lambda e: e.box[2]).box if left else None
 
 
 def evaluate_grounding(seeds: Sequence[int], lexical_weight: float = 0.6) -> dict[str, Any]:
@@ -140,7 +145,7 @@ def evaluate_grounding(seeds: Sequence[int], lexical_weight: float = 0.6) -> dic
                 vectors = encoder.embed([b.text for b in boxes] + [goal.target])
                 ranked = rank_boxes(goal, boxes, vectors[:-1], vectors[-1], lexical_weight)
                 target = task["targets"][0]
-                hit = grounding_hit(ranked[0][0].box, target, _field_label(meta["targets"], screen, target))
+                hit = grounding_hit(ranked[0][0].box, target, _field_label(screen, target))
                 hit = hit if ranked else (False, False)
                 tasks, strict, lenient = tasks + 1, strict + hit[0], lenient + hit[1]
                 by_kind.setdefault(task["kind"], []).append(int(hit[1]))
