@@ -59,7 +59,7 @@ KIND_WORDS = frozenset(
 )
 """Trailing nouns naming the element's kind, not its text: "the File menu" is found by "File"."""
 ARTICLES = frozenset({"the", "a", "an", "my", "this", "that"})
-_QUOTED = re.compile(r"\"([^\"]+)\"|“([^”]+)”|(?<![\w])'([^']+)'(?![\w])")
+_QUOTED = re.compile(r"\"([^\"]+)\"|“([^”]+)”|(?<![\w])'(.+?)'(?![\w])")
 _CLAUSES = re.compile(r",?\s+(?:and then|then|and)\s+|;\s*|,\s+then\s+", re.IGNORECASE)
 _INTO = re.compile(r"\s(?:into|in|on|to)\s+(?!the form\b)(.+)$", re.IGNORECASE)
 _PLACEHOLDER = "\x00{}\x00"

@@ -14,6 +14,7 @@ import hashlib
 import json
 import math
 import tempfile
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -142,16 +143,19 @@ def export_onnx(model: MiniLM, path: Path) -> Path:
     ids = torch.tensor([[101, 7592, 2088, 102]], dtype=torch.int64)
     mask = torch.ones_like(ids)
     path.parent.mkdir(parents=True, exist_ok=True)
-    torch.onnx.export(
-        model,
-        (ids, mask),
-        str(path),
-        input_names=["input_ids", "attention_mask"],
-        output_names=["embedding"],
-        dynamic_axes={"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"}},
-        opset_version=17,
-        dynamo=False,
-    )
+    # The TorchScript exporter (as inference/export.py): exact (tests/parity), it only warns it is the older path.
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        torch.onnx.export(
+            model,
+            (ids, mask),
+            str(path),
+            input_names=["input_ids", "attention_mask"],
+            output_names=["embedding"],
+            dynamic_axes={"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"}},
+            opset_version=17,
+            dynamo=False,
+        )
     return path
 
 

@@ -161,15 +161,18 @@ def box_iou(a: Box, b: Box) -> float:
 def ink_extent(crop: np.ndarray, level: int = 48, line_share: float = 0.8) -> Box | None:
     """The tight box (crop pixels) of the text strokes in an RGB crop, or None if none stands out.
 
-    Background = the median colour of the crop's border; ink = pixels whose channels differ from it by more
+    Background = the crop's most common colour; ink = pixels whose channels differ from it by more
     than `level` in sum. Rows or columns that are mostly ink are widget borders, not text, and are ignored.
     DB boxes carry a margin (the unclip); this gives the box of the text itself.
     """
     if crop.shape[0] < 3 or crop.shape[1] < 3:
         return None
-    pixels = crop.astype(np.int16)
-    border = np.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]])
-    ink = np.abs(pixels - np.median(border, axis=0)).sum(axis=2) > level
+    pixels = crop.astype(np.int32)
+    packed = (pixels[:, :, 0] << 16) | (pixels[:, :, 1] << 8) | pixels[:, :, 2]
+    values, counts = np.unique(packed, return_counts=True)
+    mode = int(values[np.argmax(counts)])
+    background = np.array([mode >> 16, (mode >> 8) & 255, mode & 255])
+    ink = np.abs(pixels - background).sum(axis=2) > level
     rows_share, cols_share = ink.mean(axis=1), ink.mean(axis=0)
     ink[rows_share > line_share, :] = False
     ink[:, cols_share > line_share] = False
