@@ -158,25 +158,51 @@ def box_iou(a: Box, b: Box) -> float:
     return inter / union if union > 0 else 0.0
 
 
-def ink_extent(crop: np.ndarray, level: int = 48, line_share: float = 0.8) -> Box | None:
-    """The tight box (crop pixels) of the text strokes in an RGB crop, or None if none stands out.
+def ink_mask(crop: np.ndarray, level: int = 48, line_share: float = 0.8) -> np.ndarray:
+    """Text-stroke pixels of an RGB crop: far (sum over channels > `level`) from its most common colour.
 
-    Background = the crop's most common colour; ink = pixels whose channels differ from it by more
-    than `level` in sum. Rows or columns that are mostly ink are widget borders, not text, and are ignored.
-    DB boxes carry a margin (the unclip); this gives the box of the text itself.
+    Rows or columns that are mostly ink are widget borders, not text, and are cleared.
     """
-    if crop.shape[0] < 3 or crop.shape[1] < 3:
-        return None
     pixels = crop.astype(np.int32)
     packed = (pixels[:, :, 0] << 16) | (pixels[:, :, 1] << 8) | pixels[:, :, 2]
     values, counts = np.unique(packed, return_counts=True)
     mode = int(values[np.argmax(counts)])
     background = np.array([mode >> 16, (mode >> 8) & 255, mode & 255])
     ink = np.abs(pixels - background).sum(axis=2) > level
-    rows_share, cols_share = ink.mean(axis=1), ink.mean(axis=0)
-    ink[rows_share > line_share, :] = False
-    ink[:, cols_share > line_share] = False
+    ink[ink.mean(axis=1) > line_share, :] = False
+    ink[:, ink.mean(axis=0) > line_share] = False
+    return ink
+
+
+def ink_extent(crop: np.ndarray) -> Box | None:
+    """The tight box (crop pixels) of the text strokes in an RGB crop, or None if none stands out.
+
+    DB boxes carry a margin (the unclip); this gives the box of the text itself.
+    """
+    if crop.shape[0] < 3 or crop.shape[1] < 3:
+        return None
+    ink = ink_mask(crop)
     rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
     if rows.size == 0 or cols.size == 0:
         return None
     return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
+
+
+def split_at_gaps(crop: np.ndarray, gap_ratio: float = 0.8) -> list[tuple[int, int]]:
+    """Column ranges of the separate texts in one detected line: blank gaps wider than `gap_ratio` x the
+    text's height separate GUI elements (adjacent menu titles that DB merged), word spaces (~0.4 x) do not."""
+    if crop.shape[0] < 3 or crop.shape[1] < 3:
+        return [(0, crop.shape[1])]
+    ink = ink_mask(crop)
+    rows = np.flatnonzero(ink.any(axis=1))
+    if rows.size == 0:
+        return [(0, crop.shape[1])]
+    min_gap = max(3, int(gap_ratio * (rows[-1] + 1 - rows[0])))
+    starts, ends = _row_runs(ink.any(axis=0))
+    segments = [[int(starts[0]), int(ends[0])]]
+    for start, end in zip(starts[1:].tolist(), ends[1:].tolist(), strict=True):
+        if start - segments[-1][1] >= min_gap:
+            segments.append([start, end])
+        else:
+            segments[-1][1] = end
+    return [(a, b) for a, b in segments]

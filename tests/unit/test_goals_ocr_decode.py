@@ -13,6 +13,7 @@ from inference.goals.ocr_decode import (
     ctc_greedy_decode,
     ink_extent,
     label_regions,
+    split_at_gaps,
     unclip_box,
 )
 
@@ -80,3 +81,12 @@ def test_box_iou_and_detector_size() -> None:
     assert box_iou((0, 0, 1, 1), (2, 2, 3, 3)) == 0.0
     assert detector_size(1280, 720, OcrConfig()) == (1312, 736)  # shorter side raised to 736, /32
     assert detector_size(1920, 1080, OcrConfig(det_max_side=1280)) == (1280, 704)  # the max side wins
+
+
+def test_split_at_gaps_cuts_between_elements_not_words() -> None:
+    crop = np.full((16, 80, 3), 240, np.uint8)
+    crop[3:13, 2:12] = 0  # word 1 (height 10)
+    crop[3:13, 15:25] = 0  # word 2, 3 px after: a word space
+    crop[3:13, 40:60] = 0  # 15 px after: another element
+    assert split_at_gaps(crop) == [(2, 25), (40, 60)]
+    assert split_at_gaps(np.full((16, 80, 3), 240, np.uint8)) == [(0, 80)]
