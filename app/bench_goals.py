@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -51,11 +52,15 @@ def bench_ocr(sizes: tuple[tuple[int, int], ...] = ((1280, 720), (1920, 1080)), 
     for width, height in sizes:
         cold, typed, check, lines = [], [], [], []
         for rest, after in _screens((width, height), screens, seed=90_000):
-            model._cache.clear()
-            cold.append(_timed(lambda rest=rest: lines.append(len(model.read(rest)))))
-            typed.append(_timed(lambda after=after: model.read(after)))
+            model.clear_cache()
+            started = time.perf_counter()
+            lines.append(len(model.read(rest)))
+            cold.append(time.perf_counter() - started)
+            typed.append(_timed(partial(model.read, after)))
             before = thumbnail(rest)
-            check.append(_timed(lambda after=after, before=before: screen_changed(before, thumbnail(after))))
+            started = time.perf_counter()
+            screen_changed(before, thumbnail(after))
+            check.append(time.perf_counter() - started)
         results[f"{width}x{height}"] = {
             "cold": _stats(cold),
             "after_typing": _stats(typed),
@@ -75,8 +80,8 @@ def bench_embedding(calls: int = 50) -> dict[str, Any]:
     goal = ["Open the File menu and choose Export."]
     labels = list(BUTTONS + FIELDS + LIST_ITEMS)[:60]
     encoder.embed(goal)  # first run allocates
-    results["goal_sentence"] = _stats([_timed(lambda: encoder.embed(goal)) for _ in range(calls)])
-    results[f"{len(labels)}_labels"] = _stats([_timed(lambda: encoder.embed(labels)) for _ in range(calls // 5)])
+    results["goal_sentence"] = _stats([_timed(partial(encoder.embed, goal)) for _ in range(calls)])
+    results[f"{len(labels)}_labels"] = _stats([_timed(partial(encoder.embed, labels)) for _ in range(calls // 5)])
     return results
 
 

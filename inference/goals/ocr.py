@@ -158,6 +158,10 @@ class OcrModel:
         lengths = np.array([math.ceil(w * probs.shape[1] / batch_width) for w in widths])
         return ctc_greedy_decode(probs, self.charset, lengths)
 
+    def clear_cache(self) -> None:
+        """Forget recognised crops (benchmarks measure a never-seen screen this way)."""
+        self._cache.clear()
+
     def _cached(self, key: bytes) -> tuple[str, float] | None:
         hit = self._cache.get(key)
         if hit is not None:

@@ -198,7 +198,7 @@ def split_at_gaps(crop: np.ndarray, gap_ratio: float = 0.8) -> list[tuple[int, i
     if rows.size == 0:
         return [(0, crop.shape[1])]
     min_gap = max(3, int(gap_ratio * (rows[-1] + 1 - rows[0])))
-    starts, ends = _row_runs(ink.any(axis=0))
+    starts, ends = _row_runs(np.asarray(ink.any(axis=0)))
     segments = [[int(starts[0]), int(ends[0])]]
     for start, end in zip(starts[1:].tolist(), ends[1:].tolist(), strict=True):
         if start - segments[-1][1] >= min_gap:

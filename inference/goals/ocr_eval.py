@@ -71,7 +71,7 @@ def evaluate_ocr(seeds: Sequence[int], size: tuple[int, int], config: OcrConfig)
     for seed in seeds:
         screen = make_screen(np.random.default_rng(seed), *size)
         frame = Renderer(screen).render(UIState())
-        model._cache.clear()
+        model.clear_cache()
         started = time.perf_counter()
         found = model.read(frame)
         cold_ms.append((time.perf_counter() - started) * 1000)
