@@ -2,9 +2,10 @@
 
 Frames are rendered synthetic desktops (inference/synthetic), so the figures depend on no one's screen:
 - `cold`: a screen never seen before, every text line detected and recognised;
-- `after_typing`: the same screen after text was typed into a field, recognised crops cached (the usual live
-  case: most lines did not change, only the detector and the changed lines run);
-- `change_check`: the worker's per-frame cost of deciding whether to read the screen at all.
+- `after_typing_full_read`: the same screen after text was typed into a field, recognised crops cached (most
+  lines did not change: the whole-frame detector and the changed lines run);
+- `after_typing_changed_region`: the same, as the worker does it: only the changed region is detected again;
+- `change_check`: the worker's cost of deciding whether (and where) the screen changed.
 """
 
 from __future__ import annotations
@@ -43,27 +44,30 @@ def _screens(size: tuple[int, int], count: int, seed: int) -> list[tuple[np.ndar
 
 
 def bench_ocr(sizes: tuple[tuple[int, int], ...] = ((1280, 720), (1920, 1080)), screens: int = 5) -> dict[str, Any]:
-    from app.screen_text import screen_changed, thumbnail
+    from app.screen_text import changed_region, screen_changed, thumbnail
     from inference.goals.ocr import OcrModel
 
     started = time.perf_counter()
     model = OcrModel()
     results: dict[str, Any] = {"load_s": round(time.perf_counter() - started, 3)}
     for width, height in sizes:
-        cold, typed, check, lines = [], [], [], []
+        cold, typed, region, check, lines = [], [], [], [], []
         for rest, after in _screens((width, height), screens, seed=90_000):
             model.clear_cache()
             started = time.perf_counter()
-            lines.append(len(model.read(rest)))
+            found = model.read(rest)
             cold.append(time.perf_counter() - started)
+            lines.append(len(found))
             typed.append(_timed(partial(model.read, after)))
-            before = thumbnail(rest)
             started = time.perf_counter()
-            screen_changed(before, thumbnail(after))
+            before, now = thumbnail(rest), thumbnail(after)
+            changed = changed_region(before, now) if screen_changed(before, now) else None
             check.append(time.perf_counter() - started)
+            region.append(_timed(partial(model.read, after, found, changed)))
         results[f"{width}x{height}"] = {
             "cold": _stats(cold),
-            "after_typing": _stats(typed),
+            "after_typing_full_read": _stats(typed),
+            "after_typing_changed_region": _stats(region),
             "change_check": _stats(check),
             "text_lines_median": int(np.median(lines)),
         }

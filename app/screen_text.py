@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -19,12 +19,15 @@ import numpy as np
 
 from inference.goals.grounding import Goal, parse_goal
 from inference.goals.ocr import TextBox
+from inference.goals.ocr_decode import Box
 
 THUMB_STRIDE = 4  # every 4th pixel in both axes: 1080p -> 270x480, well under a millisecond to compare
 
 
 class TextReader(Protocol):
-    def read(self, frame: np.ndarray) -> list[TextBox]: ...
+    def read(
+        self, frame: np.ndarray, previous: Sequence[TextBox] = (), changed: Box | None = None
+    ) -> list[TextBox]: ...
 
 
 class Embedder(Protocol):
@@ -54,6 +57,17 @@ def screen_changed(previous: np.ndarray | None, current: np.ndarray, level: int 
     if previous is None or previous.shape != current.shape:
         return True
     return bool(np.any(np.abs(current - previous) > level))
+
+
+def changed_region(previous: np.ndarray, current: np.ndarray, level: int = 24) -> Box | None:
+    """The frame-pixel box around every sampled pixel that moved (grown by a stride: the change may lie
+    between samples), or None if nothing did. Both thumbnails must have the same shape."""
+    moved = np.abs(current - previous) > level
+    rows, cols = np.flatnonzero(moved.any(axis=1)), np.flatnonzero(moved.any(axis=0))
+    if rows.size == 0:
+        return None
+    s = THUMB_STRIDE
+    return int(cols[0] - 1) * s, int(rows[0] - 1) * s, int(cols[-1] + 2) * s, int(rows[-1] + 2) * s
 
 
 class ScreenTextWorker:
@@ -149,7 +163,11 @@ class ScreenTextWorker:
             self.frames_skipped += 1
             return
         started = time.perf_counter()
-        boxes = self._reader.read(slot[1])
+        latest, previous = self.latest, self._last_thumb
+        if force or latest is None or previous is None or previous.shape != thumb.shape:
+            boxes = self._reader.read(slot[1])
+        else:  # only the changed part of the screen is detected again
+            boxes = self._reader.read(slot[1], latest.boxes, changed_region(previous, thumb))
         ocr_ms = (time.perf_counter() - started) * 1000
         self.ocr_runs += 1
         self._last_thumb, self._last_frame, self._last_ocr_at = thumb, slot, time.monotonic()
@@ -191,4 +209,4 @@ class ScreenTextWorker:
             self._on_update(snapshot)
 
 
-__all__ = ["Embedder", "ScreenText", "ScreenTextWorker", "TextReader", "screen_changed", "thumbnail"]
+__all__ = ["Embedder", "ScreenText", "ScreenTextWorker", "TextReader", "changed_region", "screen_changed", "thumbnail"]

@@ -11,6 +11,7 @@ import hashlib
 import importlib.util
 import math
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -109,27 +110,43 @@ class OcrModel:
         self._cache: OrderedDict[bytes, tuple[str, float]] = OrderedDict()
         self.crops_recognised = 0  # crops that went through the recogniser (cache misses), for benchmarks
 
-    def read(self, frame: np.ndarray) -> list[TextBox]:
-        """Every text line found in `frame` (H, W, 3 uint8 RGB), in reading order."""
+    def read(self, frame: np.ndarray, previous: Sequence[TextBox] = (), changed: Box | None = None) -> list[TextBox]:
+        """Every text line found in `frame` (H, W, 3 uint8 RGB), in reading order.
+
+        With `changed` (the only region that differs from the frame `previous` was read from), only that
+        region, grown to whole lines it touches, is detected again; lines elsewhere are kept as they were.
+        """
         frame = _check_frame(frame)
-        boxes = self.detect(frame)
+        kept: list[TextBox] = []
+        region = None if changed is None else _grow_region(changed, previous, frame.shape)
+        if region is not None and _area(region) <= 0.5 * frame.shape[0] * frame.shape[1]:
+            kept = [t for t in previous if not _overlaps(t.box, region)]
+            boxes = self.detect(frame, region)
+        else:
+            boxes = self.detect(frame)
         texts = self.recognise(frame, boxes)
-        return [
+        found = [
             TextBox(text.strip(), _tighten(frame, box), round(conf, 4))
             for box, (text, conf) in zip(boxes, texts, strict=True)
             if text.strip() and conf >= self.config.min_confidence
         ]
+        return sorted(kept + found, key=lambda t: (t.box[1], t.box[0]))
 
-    def detect(self, frame: np.ndarray) -> list[Box]:
-        """Axis-aligned text line boxes in frame pixels."""
+    def detect(self, frame: np.ndarray, region: Box | None = None) -> list[Box]:
+        """Axis-aligned text line boxes in frame pixels, in the whole frame or in `region` only (at the scale
+        the whole frame would be read at, so a line looks the same to the detector either way)."""
         height, width = frame.shape[:2]
         in_w, in_h = detector_size(width, height, self.config)
-        image = Image.fromarray(frame).resize((in_w, in_h), Image.Resampling.BILINEAR)
+        x0, y0, x1, y1 = region or (0, 0, width, height)
+        crop = frame[y0:y1, x0:x1]
+        size = (_up32((x1 - x0) * in_w / width), _up32((y1 - y0) * in_h / height)) if region else (in_w, in_h)
+        image = Image.fromarray(crop).resize(size, Image.Resampling.BILINEAR)
         x = np.asarray(image, np.float32)[:, :, ::-1] / 255.0  # PaddleOCR models read BGR
         x = ((x - DET_MEAN) / DET_STD).transpose(2, 0, 1)[None]
         prob = self._det.run(None, {"x": np.ascontiguousarray(x)})[0][0, 0]  # (H, W)
-        scale = (width / prob.shape[1], height / prob.shape[0])
-        boxes = [box for box, _ in boxes_from_probability(prob, scale, (width, height), self.config.post)]
+        scale = ((x1 - x0) / prob.shape[1], (y1 - y0) / prob.shape[0])
+        found = boxes_from_probability(prob, scale, (x1 - x0, y1 - y0), self.config.post)
+        boxes = [(bx0 + x0, by0 + y0, bx1 + x0, by1 + y0) for (bx0, by0, bx1, by1), _ in found]
         return [part for box in boxes for part in _split(frame, box)]
 
     def recognise(self, frame: np.ndarray, boxes: list[Box]) -> list[tuple[str, float]]:
@@ -172,6 +189,32 @@ class OcrModel:
         self._cache[key] = value
         while len(self._cache) > self.config.cache_size:
             self._cache.popitem(last=False)
+
+
+def _up32(value: float) -> int:
+    return max(32, math.ceil(value / 32) * 32)
+
+
+def _area(box: Box) -> int:
+    return (box[2] - box[0]) * (box[3] - box[1])
+
+
+def _overlaps(a: Box, b: Box) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _grow_region(changed: Box, previous: Sequence[TextBox], shape: tuple[int, ...], margin: int = 12) -> Box:
+    """The changed box plus a margin, grown until no earlier line is cut by its edge, clipped to the frame."""
+    x0, y0, x1, y1 = changed[0] - margin, changed[1] - margin, changed[2] + margin, changed[3] + margin
+    for _ in range(4):
+        grown = (x0, y0, x1, y1)
+        for t in previous:
+            if _overlaps(t.box, grown):
+                x0, y0 = min(x0, t.box[0] - margin), min(y0, t.box[1] - margin)
+                x1, y1 = max(x1, t.box[2] + margin), max(y1, t.box[3] + margin)
+        if (x0, y0, x1, y1) == grown:
+            break
+    return max(0, x0), max(0, y0), min(shape[1], x1), min(shape[0], y1)
 
 
 def _split(frame: np.ndarray, box: Box) -> list[Box]:

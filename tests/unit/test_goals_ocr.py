@@ -30,6 +30,18 @@ def test_reads_a_synthetic_screen(ocr: OcrModel) -> None:
     assert ocr.crops_recognised == misses_before
 
 
+def test_reading_only_the_changed_region_matches_a_full_read(ocr: OcrModel) -> None:
+    screen = make_screen(np.random.default_rng(11), 1280, 720)
+    renderer = Renderer(screen)
+    field = screen.of_kind("field")[0]
+    before = ocr.read(renderer.render(UIState()))
+    after_frame = renderer.render(UIState(texts={field.id: "Quarterly report"}))
+    partial = ocr.read(after_frame, before, field.box)
+    full = ocr.read(after_frame)
+    assert "Quarterly report" in [t.text for t in partial]
+    assert sorted(t.text for t in partial) == sorted(t.text for t in full)
+
+
 @pytest.mark.parametrize("bad", [np.zeros((100, 100), np.uint8), np.zeros((100, 100, 3), np.float32), "frame"])
 def test_bad_frames_raise_one_line_errors(ocr: OcrModel, bad: object) -> None:
     with pytest.raises(OcrError, match="uint8 RGB"):

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 
 import numpy as np
 import pytest
 
-from app.screen_text import ScreenText, ScreenTextWorker, screen_changed, thumbnail
+from app.screen_text import ScreenText, ScreenTextWorker, changed_region, screen_changed, thumbnail
 from inference.goals.grounding import normalise
 from inference.goals.ocr import OcrModel, TextBox
+from inference.goals.ocr_decode import Box
 from inference.goals.text_encoder import TextEncoder
 from inference.synthetic.screens import Renderer, UIState, make_screen
 
@@ -20,10 +22,12 @@ class CountingReader:
     def __init__(self) -> None:
         self.model = OcrModel()
         self.calls = 0
+        self.partial = 0
 
-    def read(self, frame: np.ndarray) -> list[TextBox]:
+    def read(self, frame: np.ndarray, previous: Sequence[TextBox] = (), changed: Box | None = None) -> list[TextBox]:
         self.calls += 1
-        return self.model.read(frame)
+        self.partial += changed is not None
+        return self.model.read(frame, previous, changed)
 
 
 def _wait_for(snapshots: list[ScreenText], count: int, done: threading.Event) -> None:
@@ -53,6 +57,7 @@ def test_ocr_runs_only_when_the_screen_changes_or_a_goal_is_set() -> None:
         worker.offer_frame(0.4, typed)
         _wait_for(snapshots, 2, done)
         assert reader.calls == 2 and worker.ocr_runs == 2
+        assert reader.partial == 1  # only the typed-into field's part of the screen was detected again
         assert snapshots[1].frame_time == 0.4
         assert "hello" in [b.text for b in snapshots[1].boxes]
         worker.set_goal(f"Type 'x' into the {field.label} field.")
@@ -69,7 +74,9 @@ def test_ocr_runs_only_when_the_screen_changes_or_a_goal_is_set() -> None:
 
 def test_a_failing_reader_becomes_a_status_line() -> None:
     class Broken:
-        def read(self, frame: np.ndarray) -> list[TextBox]:
+        def read(
+            self, frame: np.ndarray, previous: Sequence[TextBox] = (), changed: Box | None = None
+        ) -> list[TextBox]:
             raise RuntimeError("model exploded\nsecond line")
 
     class NoEmbed:
@@ -96,3 +103,6 @@ def test_change_check_ignores_identical_and_tiny_changes(delta: int) -> None:
     other[40:60, 40:60] = 0
     assert screen_changed(thumbnail(frame), thumbnail(other))
     assert screen_changed(thumbnail(frame), thumbnail(frame[:50]))
+    assert changed_region(thumbnail(frame), thumbnail(frame)) is None
+    x0, y0, x1, y1 = changed_region(thumbnail(frame), thumbnail(other)) or (0, 0, 0, 0)
+    assert x0 <= 40 and y0 <= 40 and x1 >= 60 and y1 >= 60 and x1 - x0 <= 32
