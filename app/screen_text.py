@@ -17,7 +17,7 @@ from typing import Protocol
 
 import numpy as np
 
-from inference.goals.grounding import Goal, parse_goal
+from inference.goals.grounding import Goal, parse_goal, rank_boxes
 from inference.goals.ocr import TextBox
 from inference.goals.ocr_decode import Box
 
@@ -45,6 +45,12 @@ class ScreenText:
     goal_embedding: np.ndarray | None  # (384,) of goal.target (the phrase to find on screen)
     goal_text_embedding: np.ndarray | None  # (384,) of the whole goal sentence
     ocr_ms: float  # how long this snapshot's OCR took
+
+    def ranked(self) -> list[tuple[TextBox, float]]:
+        """The boxes best first for the goal (rank_boxes); empty without a goal."""
+        if self.goal is None:
+            return []
+        return rank_boxes(self.goal, self.boxes, self.embeddings, self.goal_embedding)
 
 
 def thumbnail(frame: np.ndarray) -> np.ndarray:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -138,8 +139,9 @@ def parse_goal(text: str) -> Goal:
 
 
 def normalise(text: str) -> str:
-    """Lower case, trailing colons/ellipses and surrounding punctuation dropped: "Save as...:" -> "save as"."""
-    return re.sub(r"\s+", " ", text.lower()).strip(" .:;,!?…*>-")
+    """Lower case, NFKC (the recogniser's full-width "：" is ":"), surrounding punctuation dropped:
+    "Save as...:" -> "save as"."""
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text).lower()).strip(" .:;,!?…*>-")
 
 
 def lexical_score(target: str, text: str) -> float:

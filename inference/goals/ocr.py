@@ -253,7 +253,8 @@ _default: OcrModel | None = None
 
 
 def read_screen_text(frame: np.ndarray) -> list[TextBox]:
-    """OCR with a process-wide model loaded on first use (default OcrConfig)."""
+    """OCR with a process-wide model loaded on first use (default OcrConfig). One thread at a time: its crop
+    cache is not locked; give each thread its own OcrModel (the screen-text worker owns one)."""
     global _default
     if _default is None:
         _default = OcrModel()

@@ -39,6 +39,7 @@ def test_empty_goal_is_a_clear_error() -> None:
 
 def test_lexical_score_prefers_exact_and_tolerates_ocr_slips() -> None:
     assert lexical_score("Email", "Email:") == 1.0
+    assert lexical_score("Email", "Email\uff1a") == 1.0  # a full-width colon, as the recogniser may read it
     assert lexical_score("Format", "Fomat") > 0.8
     assert lexical_score("Format", "Fomat") < 1.0
     assert lexical_score("Save", "Delete") < 0.5

@@ -69,6 +69,9 @@ def test_ocr_runs_only_when_the_screen_changes_or_a_goal_is_set() -> None:
     assert last.goal is not None and normalise(last.goal.target) == normalise(field.label)
     assert last.goal_embedding is not None and last.goal_embedding.shape == (384,)
     assert last.embeddings.shape == (len(last.boxes), 384) and not last.embeddings.flags.writeable
+    best = last.ranked()[0][0]  # the field's label, e.g. "Email:" for "... into the Email field."
+    assert normalise(best.text) == normalise(field.label)
+    assert snapshots[0].ranked() == []  # no goal yet
     assert not worker._thread or not worker._thread.is_alive()
 
 
