@@ -12,7 +12,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 import numpy as np
@@ -45,12 +45,18 @@ class ScreenText:
     goal_embedding: np.ndarray | None  # (384,) of goal.target (the phrase to find on screen)
     goal_text_embedding: np.ndarray | None  # (384,) of the whole goal sentence
     ocr_ms: float  # how long this snapshot's OCR took
+    step_embeddings: np.ndarray | None = None  # (len(goal.steps), 384): "choose Export" -> "Export"
 
-    def ranked(self) -> list[tuple[TextBox, float]]:
-        """The boxes best first for the goal (rank_boxes); empty without a goal."""
-        if self.goal is None:
+    def ranked(self, step: int = 0) -> list[tuple[TextBox, float]]:
+        """The boxes best first for the goal's target (step 0) or its later step `step` (goal.steps[step - 1],
+        e.g. the menu item once the menu is open); empty without a goal or such a step."""
+        if self.goal is None or not 0 <= step <= len(self.goal.steps):
             return []
-        return rank_boxes(self.goal, self.boxes, self.embeddings, self.goal_embedding)
+        if step == 0:
+            return rank_boxes(self.goal, self.boxes, self.embeddings, self.goal_embedding)
+        goal = replace(self.goal, target=self.goal.steps[step - 1])
+        vector = None if self.step_embeddings is None else self.step_embeddings[step - 1]
+        return rank_boxes(goal, self.boxes, self.embeddings, vector)
 
 
 def thumbnail(frame: np.ndarray) -> np.ndarray:
@@ -102,7 +108,7 @@ class ScreenTextWorker:
         self._stop = threading.Event()
         self._slot: tuple[float, np.ndarray] | None = None  # the newest unprocessed frame only
         self._goal: Goal | None = None
-        self._goal_vectors: tuple[np.ndarray, np.ndarray] | None = None
+        self._goal_vectors: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._goal_dirty = False
         self._force = False
         self._last_thumb: np.ndarray | None = None
@@ -185,9 +191,11 @@ class ScreenTextWorker:
         self._last_thumb, self._last_frame, self._last_ocr_at = thumb, slot, time.monotonic()
         self._publish(slot[0], boxes, goal, ocr_ms)
 
-    def _embed_goal(self, goal: Goal) -> tuple[np.ndarray, np.ndarray]:
-        target, sentence = self._embed_cached([goal.target or goal.text, goal.text])
-        return target, sentence
+    def _embed_goal(self, goal: Goal) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(target phrase, whole sentence, later steps (S, 384)), read-only."""
+        vectors = self._embed_cached([goal.target or goal.text, goal.text, *goal.steps])
+        vectors.setflags(write=False)
+        return vectors[0], vectors[1], vectors[2:]
 
     def _embed_cached(self, texts: list[str]) -> np.ndarray:
         missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
@@ -213,6 +221,7 @@ class ScreenTextWorker:
             goal=goal,
             goal_embedding=None if vectors is None else vectors[0],
             goal_text_embedding=None if vectors is None else vectors[1],
+            step_embeddings=None if vectors is None else vectors[2],
             ocr_ms=round(ocr_ms, 2),
         )
         self.latest = snapshot

@@ -15,13 +15,14 @@ import json
 import tempfile
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from PIL import Image, ImageDraw
 
-from inference.goals.grounding import parse_goal, rank_boxes
+from inference.goals.grounding import Goal, parse_goal, rank_boxes
 from inference.goals.ocr import OcrConfig, OcrModel, TextBox
 from inference.goals.ocr_decode import Box, box_iou
 from inference.synthetic.screens import Renderer, Screen, UIState, get_font, make_screen
@@ -126,35 +127,45 @@ def _field_label(screen: Screen, target: dict[str, Any]) -> Box | None:
     return max(left, key=lambda e: e.box[2]).box if left else None
 
 
+def _top1(model: OcrModel, encoder: Any, frame: np.ndarray, goal: Goal, weight: float) -> TextBox | None:
+    boxes = model.read(frame)
+    vectors = encoder.embed([b.text for b in boxes] + [goal.target])
+    ranked = rank_boxes(goal, boxes, vectors[:-1], vectors[-1], weight)
+    return ranked[0][0] if ranked else None
+
+
 def evaluate_grounding(seeds: Sequence[int], lexical_weight: float = 0.6) -> dict[str, Any]:
-    """Top-1 accuracy of rank_boxes for each task's first target, on the frame shown when the task starts."""
+    """Top-1 accuracy of rank_boxes for each task's first target, on the frame shown when the task starts;
+    and for menu tasks, of the second step (the item) on the screen with that menu open."""
     from inference.goals.text_encoder import TextEncoder
     from inference.synthetic.generate import generate_episode
 
     model, encoder = OcrModel(), TextEncoder()
     strict = lenient = tasks = 0
     by_kind: dict[str, list[int]] = {}
+    items: list[int] = []
     with tempfile.TemporaryDirectory() as tmp:
         for seed in seeds:
             folder = generate_episode(Path(tmp), seed)
             meta = json.loads((folder / "meta.json").read_text())
             screen = make_screen(np.random.default_rng(seed), meta["screen_width"], meta["screen_height"])
             for task in meta["tasks"]:
-                boxes = model.read(_frame_at(folder, task["t_start"]))
-                goal = parse_goal(task["goal"])
-                vectors = encoder.embed([b.text for b in boxes] + [goal.target])
-                ranked = rank_boxes(goal, boxes, vectors[:-1], vectors[-1], lexical_weight)
-                target = task["targets"][0]
-                hit = grounding_hit(ranked[0][0].box, target, _field_label(screen, target))
-                hit = hit if ranked else (False, False)
+                goal, target = parse_goal(task["goal"]), task["targets"][0]
+                best = _top1(model, encoder, _frame_at(folder, task["t_start"]), goal, lexical_weight)
+                hit = grounding_hit(best.box, target, _field_label(screen, target)) if best else (False, False)
                 tasks, strict, lenient = tasks + 1, strict + hit[0], lenient + hit[1]
                 by_kind.setdefault(task["kind"], []).append(int(hit[1]))
+                if task["kind"] == "menu" and goal.steps:
+                    frame = Renderer(screen).render(UIState(open_menu=target["id"]))
+                    item = _top1(model, encoder, frame, replace(goal, target=goal.steps[0]), lexical_weight)
+                    items.append(int(item is not None and grounding_hit(item.box, task["targets"][1], None)[0]))
     return {
         "episodes": len(seeds),
         "tasks": tasks,
         "top1_strict": round(strict / max(tasks, 1), 4),
         "top1_element_or_label": round(lenient / max(tasks, 1), 4),
         "by_kind_element_or_label": {k: [round(float(np.mean(v)), 3), len(v)] for k, v in sorted(by_kind.items())},
+        "menu_item_step_top1": [round(float(np.mean(items)), 4) if items else None, len(items)],
     }
 
 
