@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from app.screen_text import ScreenText, ScreenTextWorker, changed_region, screen_changed, thumbnail
-from inference.goals.grounding import normalise
+from inference.goals.grounding import normalise, parse_goal
 from inference.goals.ocr import OcrModel, TextBox
 from inference.goals.ocr_decode import Box
 from inference.goals.text_encoder import TextEncoder
@@ -109,3 +109,14 @@ def test_change_check_ignores_identical_and_tiny_changes(delta: int) -> None:
     assert changed_region(thumbnail(frame), thumbnail(frame)) is None
     x0, y0, x1, y1 = changed_region(thumbnail(frame), thumbnail(other)) or (0, 0, 0, 0)
     assert x0 <= 40 and y0 <= 40 and x1 >= 60 and y1 >= 60 and x1 - x0 <= 32
+
+
+def test_ranked_follows_the_goals_steps() -> None:
+    encoder = TextEncoder()
+    boxes = (TextBox("File", (10, 5, 40, 20), 0.99), TextBox("Export", (12, 60, 60, 75), 0.98))
+    goal = parse_goal("Open the File menu and choose Export.")
+    vectors = encoder.embed([b.text for b in boxes] + [goal.target, goal.text, *goal.steps])
+    snapshot = ScreenText(0.0, boxes, vectors[:2], goal, vectors[2], vectors[3], 1.0, vectors[4:])
+    assert snapshot.ranked()[0][0].text == "File"
+    assert snapshot.ranked(step=1)[0][0].text == "Export"
+    assert snapshot.ranked(step=2) == []
