@@ -188,8 +188,13 @@ class ScreenTextWorker:
             boxes = self._reader.read(slot[1], latest.boxes, changed_region(previous, thumb))
         ocr_ms = (time.perf_counter() - started) * 1000
         self.ocr_runs += 1
-        self._last_thumb, self._last_frame, self._last_ocr_at = thumb, slot, time.monotonic()
-        self._publish(slot[0], boxes, goal, ocr_ms)
+        self._last_ocr_at = time.monotonic()
+        snapshot = self._snapshot(slot[0], boxes, goal, ocr_ms)
+        # the boxes and the thumbnail they were read from change together, so the next partial read is exact
+        self.latest, self._last_thumb, self._last_frame = snapshot, thumb, slot
+        self.status = f"{len(boxes)} text lines read in {ocr_ms:.0f} ms"
+        if self._on_update is not None:
+            self._on_update(snapshot)
 
     def _embed_goal(self, goal: Goal) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(target phrase, whole sentence, later steps (S, 384)), read-only."""
@@ -210,24 +215,20 @@ class ScreenTextWorker:
             self._cache.popitem(last=False)
         return out
 
-    def _publish(self, frame_time: float, boxes: list[TextBox], goal: Goal | None, ocr_ms: float) -> None:
+    def _snapshot(self, frame_time: float, boxes: list[TextBox], goal: Goal | None, ocr_ms: float) -> ScreenText:
         embeddings = self._embed_cached([b.text for b in boxes])
         embeddings.setflags(write=False)
         vectors = self._goal_vectors
-        snapshot = ScreenText(
+        return ScreenText(
             frame_time=frame_time,
             boxes=tuple(boxes),
             embeddings=embeddings,
             goal=goal,
             goal_embedding=None if vectors is None else vectors[0],
             goal_text_embedding=None if vectors is None else vectors[1],
-            step_embeddings=None if vectors is None else vectors[2],
             ocr_ms=round(ocr_ms, 2),
+            step_embeddings=None if vectors is None else vectors[2],
         )
-        self.latest = snapshot
-        self.status = f"{len(boxes)} text lines read in {ocr_ms:.0f} ms"
-        if self._on_update is not None:
-            self._on_update(snapshot)
 
 
 __all__ = ["Embedder", "ScreenText", "ScreenTextWorker", "TextReader", "changed_region", "screen_changed", "thumbnail"]
