@@ -58,7 +58,7 @@ def time_steps(predictor: Any, events: list[Event], steps: int) -> dict[str, flo
     }
 
 
-def run_bench(model: str | None = None, steps: int = 2000) -> dict[str, Any]:
+def run_bench(model: str | None = None, steps: int = 2000, goals: bool = True) -> dict[str, Any]:
     from app.models import resolve_model
     from inference.runtime import OnnxPredictor
 
@@ -75,4 +75,8 @@ def run_bench(model: str | None = None, steps: int = 2000) -> dict[str, Any]:
         results["cuda_step"] = time_steps(gpu, events, steps)
     except Exception as exc:  # no CUDA here is a normal outcome, reported as such
         results["cuda_step"] = f"unavailable ({str(exc).splitlines()[0][:100]})"
+    if goals:  # OCR and goal embedding run off the per-frame path, but their latency bounds grounding's freshness
+        from app.bench_goals import run_goals_bench
+
+        results["goals"] = run_goals_bench()
     return results

