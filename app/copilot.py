@@ -249,8 +249,10 @@ class Copilot:
             if self._denied_at(float(frame.t)):
                 return  # captured while a private window had the focus
             self.parts.session.observe_frame(frame.t, frame.rgb)
+            self.goals.offer_frame(frame.t, frame.rgb)
 
     def _predict(self, now: float) -> bool:
+        self.goals.pull_text()
         if self.pointer is None or now - self._last_input > ACTIVE_AFTER_INPUT_S or now - self._last_model < TICK:
             return False
         if not self._fresh_input and now - self._last_model < QUIET_EVERY_TICKS * TICK:

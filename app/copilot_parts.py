@@ -32,6 +32,15 @@ class Capture(Protocol):
     def set_mask(self, rects: list[tuple[int, int, int, int]]) -> None: ...
 
 
+class ScreenTextFeed(Protocol):
+    """The screen-text worker (app/screen_text.ScreenTextWorker): OCR and embeddings off the per-frame path."""
+
+    latest: Any
+
+    def offer_frame(self, frame_time: float, frame: Any) -> None: ...
+    def set_goal(self, text: str | None) -> None: ...
+
+
 class Privacy(Protocol):
     """Which input and frames came from a private window (app/privacy.PrivacyGuard)."""
 
@@ -74,3 +83,4 @@ class CopilotParts:
     recall: Recall | None = None  # repeated workflows: offered ahead of the model's guesses
     on_notice: Callable[[str], None] = lambda _message: None
     on_prompt: Callable[[str | None], None] | None = None  # open the goal prompt (given the current goal); UI only
+    screen_text: ScreenTextFeed | None = None  # OCR for goal-conditioned models (None: the model reads no text)

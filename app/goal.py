@@ -98,11 +98,27 @@ class GoalControl:
         self.parts = parts
         self.goal = normalize_goal(goal)
         self.prompt = PromptGuard()
+        self._last_text: Any = None  # the screen-text snapshot last handed to the session
 
     def start(self) -> None:
         """A goal given at start (`--goal`) owns its clear key from the first moment."""
         if self.goal is not None:
             self._grab_clear_key(True)
+            if self.parts.screen_text is not None:
+                self.parts.screen_text.set_goal(self.goal)
+
+    def offer_frame(self, t: float, rgb: Any) -> None:
+        """The newest frame to the screen-text worker (O(1): OCR runs on its thread, when the screen changed)."""
+        if self.parts.screen_text is not None:
+            self.parts.screen_text.offer_frame(t, rgb)
+
+    def pull_text(self) -> None:
+        """The worker's newest screen text (and goal embedding) to the predictor session, once per snapshot."""
+        feed = self.parts.screen_text
+        latest = feed.latest if feed is not None else None
+        if latest is not None and latest is not self._last_text and latest.model_input is not None:
+            self._last_text = latest
+            self.parts.session.observe_text(latest.model_input)
 
     def handle(self, message: tuple[Any, ...]) -> str | bool:
         """A message from Copilot.open_prompt / prompt_closed / set_goal; "opened", or whether the view changed."""
@@ -143,6 +159,8 @@ class GoalControl:
             return False
         had_goal, self.goal = self.goal is not None, goal
         self.parts.session.set_goal(goal)
+        if self.parts.screen_text is not None:
+            self.parts.screen_text.set_goal(goal)  # the worker embeds it and reads the screen again
         if self.parts.logbook is not None:
             self.parts.logbook.set_goal(goal)
         if had_goal != (goal is not None):

@@ -121,6 +121,8 @@ def start_live(
     parts.privacy = _privacy(settings, parts.clock, copilot, stoppers)
     parts.hotkeys = _hotkeys(settings, copilot, on_notice, stoppers)
     parts.capture = _capture(_pick(options.fps, settings.capture_fps), parts.clock, on_notice, stoppers)
+    if parts.capture is not None:
+        parts.screen_text = _screen_text(predictor, on_notice, stoppers)
     if options.store:
         parts.logbook = _logbook(options, predictor, (width, height), on_notice, stoppers, goal)
         _retention(parts.logbook, settings, on_notice, stoppers)
@@ -285,6 +287,24 @@ def _capture(fps: float, clock: Callable[[], float], on_notice: Callable[[str], 
         return None
     stoppers.append(capture.stop)
     return capture
+
+
+def _screen_text(predictor: Any, on_notice: Callable[[str], None], stoppers: list) -> Any:
+    """OCR and text embeddings for a goal-conditioned model, on their own thread; None for other models (they
+    would not read the text, so no CPU is spent on it) or when the text models are not installed."""
+    if not getattr(predictor, "config", {}).get("use_goals", False):
+        return None
+    from app.screen_text import ScreenTextWorker
+    from inference.goals.ocr import OcrModel
+    from inference.goals.text_encoder import TextEncoder
+
+    try:
+        worker = ScreenTextWorker(OcrModel(), TextEncoder()).start()
+    except GhostpilotError as exc:
+        on_notice(f"goals follow the pointer only: screen text unavailable ({exc.message})")
+        return None
+    stoppers.append(worker.stop)
+    return worker
 
 
 def _logbook(

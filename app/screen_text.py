@@ -17,6 +17,8 @@ from typing import Protocol
 
 import numpy as np
 
+from inference.goal_features import ScreenText as GoalText
+from inference.goal_features import TextSnapshot, snapshot_from
 from inference.goals.grounding import Goal, parse_goal, rank_boxes
 from inference.goals.ocr import TextBox
 from inference.goals.ocr_decode import Box
@@ -46,6 +48,7 @@ class ScreenText:
     goal_text_embedding: np.ndarray | None  # (384,) of the whole goal sentence
     ocr_ms: float  # how long this snapshot's OCR took
     step_embeddings: np.ndarray | None = None  # (len(goal.steps), 384): "choose Export" -> "Export"
+    model_input: TextSnapshot | None = None  # the same, as the goal-conditioned model reads it (words split)
 
     def ranked(self, step: int = 0) -> list[tuple[TextBox, float]]:
         """The boxes best first for the goal's target (step 0) or its later step `step` (goal.steps[step - 1],
@@ -228,6 +231,12 @@ class ScreenTextWorker:
             goal_text_embedding=None if vectors is None else vectors[1],
             ocr_ms=round(ocr_ms, 2),
             step_embeddings=None if vectors is None else vectors[2],
+            model_input=snapshot_from(
+                frame_time,
+                [GoalText(b.text, (b.box[0], b.box[1], b.box[2], b.box[3]), b.confidence) for b in boxes],
+                None if goal is None else goal.text,
+                self._embed_cached,
+            ),
         )
 
 
