@@ -117,7 +117,9 @@ def test_a_goal_set_in_the_prompt_goes_with_later_suggestions_and_the_session(mo
     parts.on_prompt = prompts.append
     copilot = Copilot(parts, min_confidence=0.5)
     stream = [dict(e, t=e["t"] + 1.0) for e in scripted_stream(120, seed=3)]
+    fed = len(stream)
     stream = feed_until_ghost(copilot, clock, stream)
+    fed -= len(stream)  # events the user did outside the prompt, fed so far
     before = copilot.tracker.shown.id
 
     copilot.open_prompt()  # the goal chord: the ghost goes, the user's typing goes to the prompt
@@ -137,12 +139,13 @@ def test_a_goal_set_in_the_prompt_goes_with_later_suggestions_and_the_session(mo
     assert hotkeys.goal_grabs == [True]  # clear-goal is grabbed while a goal is set
 
     stream = [dict(e, t=e["t"] + clock.now) for e in stream]
+    fed += len(stream)
     stream = feed_until_ghost(copilot, clock, stream)
     under_goal = copilot.tracker.shown.id
     copilot.command("clear_goal")  # the clear key (or the tray's Clear goal)
     copilot.step(drain(copilot), clock.now)
     assert copilot.goal is None and session.goal is None and hotkeys.goal_grabs == [True, False]
-    feed_until_ghost(copilot, clock, stream)
+    fed -= len(feed_until_ghost(copilot, clock, stream))
     after = copilot.tracker.shown.id
     copilot.stop()
     book.end()
@@ -153,7 +156,7 @@ def test_a_goal_set_in_the_prompt_goes_with_later_suggestions_and_the_session(mo
     assert read_sessions(database)[0]["goal"] == SECRET  # the latest goal set stays with the session
     logged = read_events(database, book.session_id)
     assert not [e for e in logged if typed[0]["t"] <= e["t"] <= closed_at + 0.05]  # nothing typed into the prompt
-    assert len(logged) > len(stream) // 2  # what the user did outside the prompt is logged as ever
+    assert len(logged) >= 0.9 * fed  # what the user did outside the prompt is logged as ever
     assert SECRET.encode() not in _table_bytes(database, "events")
 
 
