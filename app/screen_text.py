@@ -128,8 +128,9 @@ class ScreenTextWorker:
         self._thread.start()
         return self
 
-    def stop(self, timeout: float = 5.0) -> None:
-        """Ask the thread to end and wait; an OCR in progress finishes first (it is at most ~2 s)."""
+    def stop(self, timeout: float = 30.0) -> None:
+        """Ask the thread to end and wait; an OCR in progress finishes first (~2 s, several times that on a
+        busy machine). The wait matters: a process that exits while onnxruntime runs on this thread aborts."""
         self._stop.set()
         self._wake.set()
         if self._thread is not None:
