@@ -46,14 +46,18 @@ def cmd_label(args: argparse.Namespace) -> int:
     from inference.idm.runtime import IdmModel
 
     model = IdmModel(Path(args.idm) if args.idm else None, threads=args.threads)
-    with _progress_bar(None, "label") as bar:
+    bars: list[Any] = []  # made at the first tick, so a bad recording's error is the only output
 
-        def progress(n: int, total: int | None) -> None:
-            if total is not None and bar.total is None:
-                bar.total = total
-            bar.update(n)
+    def progress(n: int, total: int | None) -> None:
+        if not bars:
+            bars.append(_progress_bar(total, "label"))
+        bars[0].update(n)
 
+    try:
         out, count = label_recording(Path(args.recording), Path(args.out_dir), model, args.decoding, progress)
+    finally:
+        for bar in bars:
+            bar.close()
     print(f"wrote {count} IDM-labelled events to {out}")
     return 0
 

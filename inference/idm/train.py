@@ -10,6 +10,7 @@ import argparse
 import hashlib
 import json
 import time
+import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -83,7 +84,7 @@ def _fit(net: Any, batch_fn: Any, n: int, steps: int, cfg: IdmTrainConfig, torch
         loss.backward()
         optimizer.step()
         schedule.step()
-        losses.append(float(loss))
+        losses.append(float(loss.detach()))
         if step % 250 == 0 or step == steps - 1:
             print(f"{name} step {step}/{steps} loss {np.mean(losses[-100:]):.4f} ({time.time() - started:.0f} s)")
     net.eval()
@@ -127,8 +128,10 @@ def export_idm(nets: dict[str, Any], out_dir: Path, record: dict[str, Any], cfg:
         args, names = dummies[name]
         path = out_dir / file
         axes = {n: {0: "batch"} for n in [*names, "logits"]}
-        torch.onnx.export(nets[name], args, str(path), input_names=names, output_names=["logits"],
-                          dynamic_axes=axes, dynamo=False, opset_version=17)  # fmt: skip
+        with torch.no_grad(), warnings.catch_warnings():  # the TorchScript exporter: exact for plain convnets
+            warnings.simplefilter("ignore", DeprecationWarning)
+            torch.onnx.export(nets[name], args, str(path), input_names=names, output_names=["logits"],
+                              dynamic_axes=axes, dynamo=False, opset_version=17)  # fmt: skip
         digests[file] = hashlib.sha256(path.read_bytes()).hexdigest()
     manifest = {
         "format": IDM_FORMAT,
