@@ -155,7 +155,10 @@ def main() -> int:
     labelled, _ = label_recording(video, args.out / f"labelled-{args.decoding}", IdmModel(args.idm), args.decoding)
     truth, predicted = read_episode(truth_dir), read_episode(labelled)
     n_ticks = int(truth.duration * 30) + 30
-    scores, pointer = event_scores(truth.events, predicted.events), pointer_score(truth.events, predicted.events, n_ticks)
+    scores, pointer = (
+        event_scores(truth.events, predicted.events),
+        pointer_score(truth.events, predicted.events, n_ticks),
+    )
     print(f"{truth.meta.extra['frames_recorded']} frames over {truth.duration:.1f} s; {len(truth.events)} true events")
     print("\n".join(report_rows(scores, pointer)))
     return 0

@@ -44,8 +44,9 @@ def random_style(rng: np.random.Generator) -> CursorStyle:
     dark = rng.random() < 0.25
     fill, outline = ((0, 0, 0), (255, 255, 255)) if dark else ((255, 255, 255), (0, 0, 0))
     if rng.random() < 0.1:
-        fill = tuple(int(v) for v in rng.integers(0, 256, 3))
-    return CursorStyle(shape, float(rng.uniform(0.9, 2.0)), fill, outline)  # type: ignore[arg-type]
+        r, g, b = (int(v) for v in rng.integers(0, 256, 3))
+        fill = (r, g, b)
+    return CursorStyle(shape, float(rng.uniform(0.9, 2.0)), fill, outline)
 
 
 @lru_cache(maxsize=256)
@@ -57,6 +58,7 @@ def sprite(style: CursorStyle) -> Sprite:
     draw = ImageDraw.Draw(image)
     width = max(int(round(s)), 1)
     pad = 2 * width
+    hot: tuple[float, float]
     if style.shape in ("arrow", "hand"):
         points = [(pad + x * s, pad + y * s) for x, y in (_ARROW if style.shape == "arrow" else _HAND)]
         draw.polygon(points, fill=(*style.fill, 255), outline=(*style.outline, 255), width=width)

@@ -97,9 +97,7 @@ def _cursor_sample(
     out.refine_target.append((int(round(y)) - oy) * pp.REFINE + (int(round(x)) - ox))
 
 
-def build_samples(
-    seeds: Iterable[int], look_seed: int = 0, progress: Callable[[int], None] | None = None
-) -> Samples:
+def build_samples(seeds: Iterable[int], look_seed: int = 0, progress: Callable[[int], None] | None = None) -> Samples:
     """Samples from many episodes; screen sizes are drawn from the generator's list (1280x720 .. 1920x1080)."""
     out = Samples()
     for seed in seeds:

@@ -132,7 +132,9 @@ class EventDecoder:
         inferred = round(INFERRED * conf, 3)
         shifted = len(key) == 1 and needs_shift(key)
         if shifted:
-            self._emit({"t": _t(tick, 0.005), "type": "key.down", "key": "shift", "source": "idm", "confidence": inferred})
+            self._emit(
+                {"t": _t(tick, 0.005), "type": "key.down", "key": "shift", "source": "idm", "confidence": inferred}
+            )
         self._emit({"t": _t(tick, 0.017), "type": "key.down", "key": key, "source": "idm", "confidence": conf})
         self._emit({"t": _t(tick + KEY_HOLD_TICKS, 0.017), "type": "key.up", "key": key, "source": "idm",
                     "confidence": inferred})  # fmt: skip

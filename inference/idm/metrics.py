@@ -49,7 +49,10 @@ class Score:
 def match(true_ticks: Sequence[int], pred_ticks: Sequence[int], tolerance: int = TOLERANCE) -> list[tuple[int, int]]:
     """One-to-one pairs (true index, predicted index) within tolerance, closest pairs first."""
     candidates = sorted(
-        (abs(t - p), i, j) for i, t in enumerate(true_ticks) for j, p in enumerate(pred_ticks) if abs(t - p) <= tolerance
+        (abs(t - p), i, j)
+        for i, t in enumerate(true_ticks)
+        for j, p in enumerate(pred_ticks)
+        if abs(t - p) <= tolerance
     )
     used_true: set[int] = set()
     used_pred: set[int] = set()
@@ -102,7 +105,9 @@ class PointerScore:
         return 1.0 - self.sse / sst if sst > 0 else float("nan")
 
     def __add__(self, other: PointerScore) -> PointerScore:
-        return PointerScore(self.sse + other.sse, self.sum_d + other.sum_d, self.sum_d2 + other.sum_d2, self.n + other.n)
+        return PointerScore(
+            self.sse + other.sse, self.sum_d + other.sum_d, self.sum_d2 + other.sum_d2, self.n + other.n
+        )
 
 
 def pointer_score(

@@ -21,10 +21,10 @@ def _conv(c_in: int, c_out: int, stride: int = 1, dilation: int = 1) -> nn.Seque
 class CursorNet(nn.Module):
     """Global view + its change -> logits over HEAT_H x HEAT_W cells, then one "no pointer visible" logit."""
 
-    def __init__(self, width: int = 24) -> None:
+    def __init__(self, width: int = 16) -> None:
         super().__init__()
         self.body = nn.Sequential(
-            _conv(2, 16, 2), _conv(16, width, 2), _conv(width, width), _conv(width, width, dilation=2),
+            _conv(2, 8, 2), _conv(8, width, 2), _conv(width, width), _conv(width, width, dilation=2),
             _conv(width, width, dilation=4),
         )  # fmt: skip
         self.heat = nn.Conv2d(width, 1, 1)

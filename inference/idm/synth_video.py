@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -23,7 +24,7 @@ def write_video(frames: Iterable[np.ndarray], path: Path, crf: int = 23, preset:
     codec = "libvpx-vp9" if path.suffix == ".webm" else "libx264"
     count = 0
     with av.open(str(path), "w") as container:
-        stream = container.add_stream(codec, rate=TICK_HZ)
+        stream: Any = container.add_stream(codec, rate=TICK_HZ)
         stream.pix_fmt = "yuv420p"
         stream.options = {"crf": str(crf), "preset": preset} if codec == "libx264" else {"crf": str(crf), "b": "0"}
         for frame in frames:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import itertools
 import json
 import time
 import warnings
@@ -29,14 +30,16 @@ IDM_FORMAT = "ghostpilot-idm-1"
 
 @dataclass
 class IdmTrainConfig:
-    seeds: tuple[int, int] = (0, 110)  # synthetic episode seeds [lo, hi) to train on
-    cursor_steps: int = 1500
+    seeds: tuple[int, int] = (0, 100)  # synthetic episode seeds [lo, hi) to train on
+    cursor_steps: int = 2000
     refine_steps: int = 1000
-    change_steps: int = 2500
+    change_steps: int = 3000
     batch_size: int = 32
+    cursor_batch_size: int = 16  # full global views are the costly input
     lr: float = 2e-3
     seed: int = 0
     threads: int = 1
+    keystrokes: int = 15000  # extra single-field keystroke samples for key identity (inference/idm/glyphs.py)
 
 
 def samples_to_arrays(s: Samples) -> dict[str, np.ndarray]:
@@ -67,8 +70,10 @@ def _change_batch(arrays: dict[str, np.ndarray], idx: np.ndarray) -> tuple[tuple
     return (image, arrays["change_numbers"][idx]), arrays["change_target"][idx]
 
 
-def _fit(net: Any, batch_fn: Any, n: int, steps: int, cfg: IdmTrainConfig, torch: Any, name: str) -> dict[str, float]:
-    """Adam with a cosine schedule; returns the mean loss of the last 100 steps (reported, not tuned on)."""
+def _fit(
+    net: Any, batch_fn: Any, n: int, steps: int, cfg: IdmTrainConfig, torch: Any, name: str, batch: int = 0
+) -> dict[str, float]:
+    """AdamW with a one-cycle schedule; returns the mean loss of the last 100 steps (reported, not tuned on)."""
     rng = np.random.default_rng(cfg.seed)
     optimizer = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=1e-4)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, cfg.lr, total_steps=max(steps, 1), pct_start=0.1)
@@ -76,7 +81,7 @@ def _fit(net: Any, batch_fn: Any, n: int, steps: int, cfg: IdmTrainConfig, torch
     started = time.time()
     net.train()
     for step in range(steps):
-        inputs, target = batch_fn(rng.integers(0, n, cfg.batch_size))
+        inputs, target = batch_fn(rng.integers(0, n, batch or cfg.batch_size))
         inputs = inputs if isinstance(inputs, tuple) else (inputs,)
         logits = net(*(torch.from_numpy(a) for a in inputs))
         loss = torch.nn.functional.cross_entropy(logits, torch.from_numpy(target))
@@ -103,7 +108,7 @@ def train_idm(arrays: dict[str, np.ndarray], cfg: IdmTrainConfig) -> tuple[dict[
     nets = {"cursor": CursorNet(), "refine": RefineNet(), "change": ChangeNet()}
     record = {
         "cursor": _fit(nets["cursor"], lambda i: _cursor_batch(arrays, i), len(arrays["views"]), cfg.cursor_steps,
-                       cfg, torch, "cursor"),
+                       cfg, torch, "cursor", cfg.cursor_batch_size),
         "refine": _fit(nets["refine"], lambda i: _refine_batch(arrays, i), len(arrays["refine_crop"]),
                        cfg.refine_steps, cfg, torch, "refine"),
         "change": _fit(nets["change"], lambda i: _change_batch(arrays, i), len(arrays["change_image"]),
@@ -121,7 +126,10 @@ def export_idm(nets: dict[str, Any], out_dir: Path, record: dict[str, Any], cfg:
     dummies = {
         "cursor": ((torch.zeros(1, 2, pp.GLOBAL_H, pp.GLOBAL_W),), ["view"]),
         "refine": ((torch.zeros(1, 1, pp.REFINE, pp.REFINE),), ["crop"]),
-        "change": ((torch.zeros(1, 4, pp.CHANGE, pp.CHANGE), torch.zeros(1, pp.N_CHANGE_FEATURES)), ["image", "numbers"]),
+        "change": (
+            (torch.zeros(1, 4, pp.CHANGE, pp.CHANGE), torch.zeros(1, pp.N_CHANGE_FEATURES)),
+            ["image", "numbers"],
+        ),
     }
     digests = {}
     for name, file in FILES.items():
@@ -147,31 +155,60 @@ def export_idm(nets: dict[str, Any], out_dir: Path, record: dict[str, Any], cfg:
     return path
 
 
-def load_or_build(cache: Path, seeds: tuple[int, int]) -> dict[str, np.ndarray]:
+def _build_chunk(seeds: range) -> Samples:
+    return build_samples(seeds)
+
+
+def load_or_build(cache: Path, seeds: tuple[int, int], processes: int = 1) -> dict[str, np.ndarray]:
+    """Samples for the seeds (each seed's samples depend on it alone, so chunks in parallel give the same)."""
     if cache.exists():
         with np.load(cache) as data:
             return {k: data[k] for k in data.files}
-    from tqdm import tqdm
+    import multiprocessing
 
-    with tqdm(total=seeds[1] - seeds[0], desc="rendering episodes", unit="ep") as bar:
-        arrays = samples_to_arrays(build_samples(range(*seeds), progress=bar.update))
+    bounds = np.linspace(seeds[0], seeds[1], processes + 1).astype(int)
+    chunks = [range(int(a), int(b)) for a, b in itertools.pairwise(bounds)]
+    with multiprocessing.get_context("fork").Pool(processes) as pool:
+        merged = Samples()
+        for part in pool.map(_build_chunk, chunks):
+            merged.extend(part)
+    arrays = samples_to_arrays(merged)
     cache.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(cache, **arrays)
+    np.savez(cache, **arrays)  # type: ignore[arg-type]  # numpy's stub types **kwds as its own flags
     return arrays
+
+
+def add_keystrokes(arrays: dict[str, np.ndarray], cfg: IdmTrainConfig, cache: Path) -> dict[str, np.ndarray]:
+    """The change network's samples with the single-field keystrokes appended (cached beside the samples)."""
+    from inference.idm.glyphs import keystroke_samples
+
+    if cache.exists():
+        with np.load(cache) as data:
+            images, numbers, classes = data["images"], data["numbers"], data["classes"]
+    else:
+        images, numbers, classes = keystroke_samples(cfg.keystrokes, cfg.seed + 12345)
+        np.savez(cache, images=images, numbers=numbers, classes=classes)
+    out = dict(arrays)
+    out["change_image"] = np.concatenate([arrays["change_image"], images])
+    out["change_numbers"] = np.concatenate([arrays["change_numbers"], numbers])
+    out["change_target"] = np.concatenate([arrays["change_target"], classes])
+    return out
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Train the inverse-dynamics model on synthetic episodes.")
     parser.add_argument("out", type=Path, help="where the ONNX files and idm.json go")
     parser.add_argument("--samples", type=Path, default=None, help="sample cache (default OUT/../samples.npz)")
-    parser.add_argument("--seeds", default="0:110", help="synthetic episode seeds lo:hi")
-    for name in ("cursor_steps", "refine_steps", "change_steps", "batch_size", "seed", "threads"):
+    parser.add_argument("--seeds", default="0:100", help="synthetic episode seeds lo:hi")
+    parser.add_argument("--processes", type=int, default=1, help="render episodes in this many processes")
+    for name in ("cursor_steps", "refine_steps", "change_steps", "batch_size", "seed", "threads", "keystrokes"):
         parser.add_argument("--" + name.replace("_", "-"), type=int, default=getattr(IdmTrainConfig, name))
     args = parser.parse_args(argv)
     lo, hi = (int(v) for v in args.seeds.split(":"))
     cfg = IdmTrainConfig((lo, hi), args.cursor_steps, args.refine_steps, args.change_steps, args.batch_size,
-                         seed=args.seed, threads=args.threads)  # fmt: skip
-    arrays = load_or_build(args.samples or args.out.parent / "samples.npz", cfg.seeds)
+                         seed=args.seed, threads=args.threads, keystrokes=args.keystrokes)  # fmt: skip
+    cache = args.samples or args.out.parent / "samples.npz"
+    arrays = add_keystrokes(load_or_build(cache, cfg.seeds, args.processes), cfg, cache.with_name("keystrokes.npz"))
     nets, record = train_idm(arrays, cfg)
     print("wrote", export_idm(nets, args.out, record, cfg))
     return 0
