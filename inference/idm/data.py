@@ -64,7 +64,7 @@ def episode_samples(seed: int, look_seed: int, screen_size: tuple[int, int] | No
         _cursor_sample(out, views[tick - 1], views[tick], gray[tick], pointer[tick], rng)
     for tick in sorted(change_ticks):
         moved = [tuple(p) for p in (pointer[tick - 1], pointer[tick])] if _moved(pointer, tick) else []
-        change = pp.find_change(gray[tick - 1], gray[tick], views[tick - 1], views[tick], moved)
+        change = pp.find_change(gray[tick - 1], gray[tick], moved)
         if change is None:
             continue
         image, numbers = pp.change_input(gray[tick - 1], gray[tick], gray[tick + 1], change, tuple(pointer[tick]))
@@ -95,6 +95,49 @@ def _cursor_sample(
     ox, oy = pp.refine_origin(cx, cy)
     out.refine_crop.append(pp.crop(gray, cx, cy, pp.REFINE))
     out.refine_target.append((int(round(y)) - oy) * pp.REFINE + (int(round(x)) - ox))
+
+
+def extra_cursor_samples(seed: int, count: int, look_seed: int) -> Samples:
+    """`count` pointer-network samples from episode `seed`'s screen states, with the pointer anywhere.
+
+    Per-episode random ticks give too few samples to find a 16 px sprite in a 320x180 view reliably; here
+    each sample is one render of a random state of the episode with a random sprite at a random place (half
+    the time where the episode's pointer really was), and a previous frame with the pointer still (40 %) or
+    a little way off.
+    """
+    from inference.idm.cursor import composite
+    from inference.synthetic.screens import Renderer, UIState
+
+    sim = simulate_episode(seed, None)
+    rng = np.random.default_rng(look_seed)
+    renderer = Renderer(sim.screen)
+    width, height = sim.meta.screen_width, sim.meta.screen_height
+    moves = [(float(e["x"]), float(e["y"])) for e in sim.events if "x" in e]
+    out = Samples()
+    for _ in range(count):
+        look = random_look(rng)
+        index = int(rng.integers(-1, len(sim.timeline)))
+        frame = renderer.render(sim.timeline[index][1] if index >= 0 else UIState())
+        if moves and rng.random() < 0.5:
+            x, y = moves[int(rng.integers(len(moves)))]
+        else:
+            x, y = float(rng.uniform(0, width)), float(rng.uniform(0, height))
+        step = np.zeros(2) if rng.random() < 0.4 else rng.normal(0, float(rng.choice([8.0, 40.0, 150.0])), 2)
+        px, py = float(np.clip(x - step[0], 0, width - 1)), float(np.clip(y - step[1], 0, height - 1))
+        grays = [pp.degrade(pp.to_gray(composite(frame, *p, look.style)), rng, look.blur, look.gain)
+                 for p in ((px, py), (x, y))]  # fmt: skip
+        _cursor_sample(out, pp.global_view(grays[0]), pp.global_view(grays[1]), grays[1], np.array([x, y]), rng)
+    return out
+
+
+def build_cursor_samples(seeds: Iterable[int], per_episode: int = 100, look_seed: int = 1) -> Samples:
+    out = Samples()
+    for seed in seeds:
+        try:
+            out.extend(extra_cursor_samples(seed, per_episode, look_seed * 1_000_003 + seed))
+        except ValueError:  # the generator bug at some seeds (see build_samples)
+            continue
+    return out
 
 
 def build_samples(seeds: Iterable[int], look_seed: int = 0, progress: Callable[[int], None] | None = None) -> Samples:

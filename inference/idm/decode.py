@@ -27,6 +27,7 @@ from inference.synthetic.user import needs_shift
 PEAK_RADIUS = 2
 KEY_HOLD_TICKS = 3  # ~100 ms: a typical key hold (the synthetic user's median is ~90 ms)
 CLICK_HOLD_TICKS = 3
+RELEASE_WINDOW = 12  # ticks after a press in which a release reaction replaces the inferred release
 INFERRED = 0.5  # confidence factor of events inferred by rule rather than seen
 MODES = ("peaks", "argmax")
 
@@ -46,7 +47,7 @@ class EventDecoder:
         self.pending: list[tuple[float, int, Event]] = []  # heap of (t, order, event)
         self.order = 0
         self.last_xy: tuple[int, int] | None = None
-        self.button_down_tick: int | None = None
+        self.inferred_release: tuple[int, Event] | None = None  # (press tick, its inferred release event)
         self.here: tuple[int, int] | None = None  # the pointer at the tick being decided
 
     def _emit(self, event: Event) -> None:
@@ -56,7 +57,9 @@ class EventDecoder:
     def _flush(self, before: float) -> list[Event]:
         out = []
         while self.pending and self.pending[0][0] < before:
-            out.append(heapq.heappop(self.pending)[2])
+            event = heapq.heappop(self.pending)[2]
+            if not event.pop("cancelled", False):
+                out.append(event)
         return out
 
     def push(self, result: TickResult) -> list[Event]:
@@ -64,14 +67,12 @@ class EventDecoder:
         self.window.append(result)
         if len(self.window) > PEAK_RADIUS:
             self._decide(self.window[-PEAK_RADIUS - 1])
-        return self._flush(_t(result.tick - PEAK_RADIUS - KEY_HOLD_TICKS - 2, 0.0))
+        return self._flush(_t(result.tick - PEAK_RADIUS - RELEASE_WINDOW - CLICK_HOLD_TICKS, 0.0))
 
     def finish(self) -> list[Event]:
         for result in list(self.window)[-PEAK_RADIUS:]:
             self._decide(result)
         self.window.clear()
-        if self.button_down_tick is not None:
-            self._release(self.button_down_tick + CLICK_HOLD_TICKS, INFERRED)
         return self._flush(float("inf"))
 
     def _pointer(self, r: TickResult) -> None:
@@ -112,21 +113,27 @@ class EventDecoder:
         return self.here or (0, 0)
 
     def _press(self, tick: int, conf: float) -> None:
-        if self.button_down_tick is not None:  # two presses without a visible release: release the first
-            self._release(min(tick - 1, self.button_down_tick + CLICK_HOLD_TICKS), INFERRED * conf)
+        """A press, with its release inferred CLICK_HOLD_TICKS later unless a release reaction replaces it."""
         x, y = self._position()
         self._emit({"t": _t(tick, 0.017), "type": "mouse.down", "x": x, "y": y, "button": "left", "source": "idm",
                     "confidence": conf})  # fmt: skip
-        self.button_down_tick = tick
+        release = {"t": _t(tick + CLICK_HOLD_TICKS, 0.018), "type": "mouse.up", "x": x, "y": y, "button": "left",
+                   "source": "idm", "confidence": round(INFERRED * conf, 3)}  # fmt: skip
+        self._emit(release)
+        self.inferred_release = (tick, release)
 
     def _release(self, tick: int, conf: float) -> None:
+        """A release reaction: it replaces the inferred release of a recent press, or implies an unseen press."""
         x, y = self._position()
-        if self.button_down_tick is None:  # a release reaction without a seen press: the press was invisible
+        recent = self.inferred_release is not None and tick - self.inferred_release[0] <= RELEASE_WINDOW
+        if recent and self.inferred_release is not None:
+            self.inferred_release[1]["cancelled"] = True
+        else:
             self._emit({"t": _t(max(tick - CLICK_HOLD_TICKS, 0), 0.017), "type": "mouse.down", "x": x, "y": y,
                         "button": "left", "source": "idm", "confidence": round(INFERRED * conf, 3)})  # fmt: skip
         self._emit({"t": _t(tick, 0.018), "type": "mouse.up", "x": x, "y": y, "button": "left", "source": "idm",
                     "confidence": conf})  # fmt: skip
-        self.button_down_tick = None
+        self.inferred_release = None
 
     def _key(self, tick: int, key: str, conf: float) -> None:
         inferred = round(INFERRED * conf, 3)

@@ -3,6 +3,7 @@
 Every frame is reduced once to a gray image; what the networks see is cut from it:
 - a low-resolution global view (GLOBAL_W x GLOBAL_H) and its difference to the previous view, where the
   cursor network finds the pointer (a 16-40 px sprite is 3-10 px there);
+- a half-resolution difference, where screen changes are detected;
 - a full-resolution crop around that coarse position, where the refine network places the hotspot to a pixel;
 - full-resolution crops at the biggest screen change (typed glyphs are 12-15 px high and unreadable at low
   resolution), which the change network classifies (a key, a press reaction, nothing).
@@ -48,6 +49,31 @@ def cursor_input(view: np.ndarray, prev_view: np.ndarray) -> np.ndarray:
     return np.stack([v, v - prev_view.astype(np.float32) / 255.0])
 
 
+def _view_delta(view: np.ndarray, prev_view: np.ndarray) -> np.ndarray:
+    return np.abs(view.astype(np.int16) - prev_view.astype(np.int16)) > VIEW_CHANGE
+
+
+def pointer_still(view: np.ndarray, prev_view: np.ndarray, x: float, y: float, sx: float, sy: float) -> bool:
+    """Nothing changed where the pointer's sprite was, so it has not moved (a moving sprite changes pixels)."""
+    x0, y0 = max(int((x + CURSOR_MASK[0]) / sx), 0), max(int((y + CURSOR_MASK[1]) / sy), 0)
+    x1, y1 = max(int((x + CURSOR_MASK[2]) / sx) + 1, 0), max(int((y + CURSOR_MASK[3]) / sy) + 1, 0)
+    return not _view_delta(view[y0:y1, x0:x1], prev_view[y0:y1, x0:x1]).any()
+
+
+def changed_cells(view: np.ndarray, prev_view: np.ndarray) -> np.ndarray:
+    """(HEAT_H, HEAT_W) bool: heatmap cells where the view changed, grown by one cell (a pointer that moved
+    shows up where it arrived)."""
+    delta: np.ndarray = np.asarray(
+        _view_delta(view, prev_view).reshape(HEAT_H, STRIDE, HEAT_W, STRIDE).any(axis=(1, 3))
+    )
+    grown = delta.copy()
+    grown[1:] |= delta[:-1]
+    grown[:-1] |= delta[1:]
+    grown[:, 1:] |= grown[:, :-1].copy()
+    grown[:, :-1] |= grown[:, 1:].copy()
+    return grown
+
+
 def crop(gray: np.ndarray, cx: float, cy: float, size: int) -> np.ndarray:
     """A size x size crop centred at (cx, cy), zero outside the screen; uint8."""
     out = np.zeros((size, size), np.uint8)
@@ -87,30 +113,27 @@ def _cursor_mask(shape: tuple[int, int], pointers: list[tuple[float, float]]) ->
     return mask
 
 
-def find_change(
-    prev: np.ndarray,
-    gray: np.ndarray,
-    prev_view: np.ndarray,
-    view: np.ndarray,
-    moving_pointers: list[tuple[float, float]],
-) -> Change | None:
+def half(gray: np.ndarray) -> np.ndarray:
+    """2x2 block means: noise averages out, a 1-px caret or a thin glyph still changes a block by ~1/2 of
+    its contrast (on the 4-6x smaller global view it can vanish under the threshold)."""
+    return np.asarray(Image.fromarray(gray).reduce(2))
+
+
+def find_change(prev: np.ndarray, gray: np.ndarray, moving_pointers: list[tuple[float, float]]) -> Change | None:
     """The box around what changed on screen, ignoring the pointer's own pixels where it moved.
 
-    Detection runs on the averaged global views (robust to codec noise), the box is then tightened at full
+    Detection runs at half resolution (2x2 means: robust to codec noise), the box is then tightened at full
     resolution inside the detected area. None when nothing but the pointer changed.
     """
     height, width = gray.shape
-    sx, sy = view_scale(width, height)
-    view_pointers = [(x / sx, y / sy) for x, y in moving_pointers]
-    delta = np.abs(view.astype(np.int16) - prev_view.astype(np.int16)) > VIEW_CHANGE
+    delta = _view_delta(half(gray), half(prev))
     if moving_pointers:
-        delta &= _view_mask(delta.shape, view_pointers, sx, sy)
+        delta &= _view_mask(delta.shape, [(x / 2, y / 2) for x, y in moving_pointers], 2.0, 2.0)
     rows, cols = np.flatnonzero(delta.any(1)), np.flatnonzero(delta.any(0))
     if not len(rows):
         return None
-    x0, x1 = int(cols[0] * sx) - 2, int((cols[-1] + 1) * sx) + 2
-    y0, y1 = int(rows[0] * sy) - 2, int((rows[-1] + 1) * sy) + 2
-    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, width), min(y1, height)
+    x0, x1 = max(int(cols[0]) * 2 - 2, 0), min((int(cols[-1]) + 1) * 2 + 2, width)
+    y0, y1 = max(int(rows[0]) * 2 - 2, 0), min((int(rows[-1]) + 1) * 2 + 2, height)
     full = np.abs(gray[y0:y1, x0:x1].astype(np.int16) - prev[y0:y1, x0:x1].astype(np.int16)) > PIXEL_CHANGE
     if moving_pointers:
         full &= _cursor_mask((height, width), moving_pointers)[y0:y1, x0:x1]

@@ -19,7 +19,6 @@ from inference.idm import preprocess as pp
 from inference.idm.classes import N_CLASSES, NONE
 
 DEFAULT_IDM_DIR = Path(__file__).resolve().parents[2] / "assets" / "models" / "idm"
-MIN_POINTER_CONFIDENCE = 0.3  # below this the pointer is taken as not visible and the last position holds
 
 
 class IdmModel:
@@ -75,6 +74,9 @@ class TickResult:
     probs: np.ndarray  # (N_CLASSES,); all mass on NONE when the screen did not change
 
 
+REACQUIRE_P = 0.5
+JITTER_PX = 1
+REACQUIRE_TICKS = 3
 _NO_CHANGE = np.eye(N_CLASSES, dtype=np.float32)[NONE]
 
 
@@ -85,23 +87,58 @@ class TickAnalyzer:
         self.model = model
         self.frames: list[tuple[int, np.ndarray, np.ndarray, tuple[float, float, float]]] = []
         self.last_xy: tuple[float, float] = (float("nan"), float("nan"))
+        self.last_confidence = 0.0
+        self.reacquire = (-99, 0)  # (cell, consecutive ticks) of a confident detection away from the track
 
     def pointer(self, gray: np.ndarray, view: np.ndarray, prev_view: np.ndarray) -> tuple[float, float, float]:
+        """Track the pointer (see docs/idm.md): the cursor network's best cell among the cells that changed
+        and the pointer's last cell; it stays put when nothing changed under it; a confident detection
+        elsewhere for REACQUIRE_TICKS ticks in a row moves it there (the tracker was lost)."""
         height, width = gray.shape
-        probs = _softmax(self.model.run("cursor", view=pp.cursor_input(view, prev_view)[None])[0])
-        cell = int(probs.argmax())
-        if cell == pp.HEAT_W * pp.HEAT_H or probs[cell] < 1e-3:
-            return (*self.last_xy, float(1 - probs[-1]))
         sx, sy = pp.view_scale(width, height)
+        x, y = self.last_xy
+        probs = _softmax(self.model.run("cursor", view=pp.cursor_input(view, prev_view)[None])[0])
+        heat = probs[:-1].reshape(pp.HEAT_H, pp.HEAT_W)
+        best = int(heat.argmax())
+        if not np.isfinite(x):
+            if heat.flat[best] < probs[-1]:
+                return x, y, float(heat.flat[best])
+            return self._refine(gray, best, sx, sy, float(heat.flat[best]))
+        last_cell = min(int(y / sy / pp.STRIDE), pp.HEAT_H - 1) * pp.HEAT_W + min(
+            int(x / sx / pp.STRIDE), pp.HEAT_W - 1
+        )
+        allowed = pp.changed_cells(view, prev_view).ravel()
+        allowed[last_cell] = True
+        local = int(np.where(allowed, heat.ravel(), 0.0).argmax())
+        if self._lost(best, local, heat.ravel()):
+            return self._refine(gray, best, sx, sy, float(heat.flat[best]))
+        if pp.pointer_still(view, prev_view, x, y, sx, sy) or (local == last_cell and heat.flat[local] < 1e-4):
+            return x, y, self.last_confidence
+        return self._refine(gray, local, sx, sy, float(heat.flat[local]))
+
+    def _lost(self, best: int, local: int, heat: np.ndarray) -> bool:
+        """True once the network has seen the pointer confidently elsewhere REACQUIRE_TICKS ticks in a row."""
+        far = heat[best] > REACQUIRE_P and heat[local] < 0.1 * heat[best]
+        near_before = (
+            abs(best // pp.HEAT_W - self.reacquire[0] // pp.HEAT_W) <= 1
+            and abs(best % pp.HEAT_W - self.reacquire[0] % pp.HEAT_W) <= 1
+        )
+        self.reacquire = (best, self.reacquire[1] + 1 if far and near_before else int(far))
+        return self.reacquire[1] >= REACQUIRE_TICKS
+
+    def _refine(
+        self, gray: np.ndarray, cell: int, sx: float, sy: float, confidence: float
+    ) -> tuple[float, float, float]:
         cx, cy = ((cell % pp.HEAT_W) + 0.5) * pp.STRIDE * sx, ((cell // pp.HEAT_W) + 0.5) * pp.STRIDE * sy
         crop = pp.crop(gray, cx, cy, pp.REFINE).astype(np.float32)[None, None] / 255.0
-        fine = _softmax(self.model.run("refine", crop=crop)[0])
-        index = int(fine.argmax())
+        index = int(self.model.run("refine", crop=crop)[0].argmax())
         ox, oy = pp.refine_origin(cx, cy)
-        confidence = float(1 - probs[-1])
-        if confidence >= MIN_POINTER_CONFIDENCE:
-            self.last_xy = (float(ox + index % pp.REFINE), float(oy + index // pp.REFINE))
-        return (*self.last_xy, confidence)
+        found = (float(ox + index % pp.REFINE), float(oy + index // pp.REFINE))
+        if not (abs(found[0] - self.last_xy[0]) <= JITTER_PX and abs(found[1] - self.last_xy[1]) <= JITTER_PX):
+            self.last_xy = found  # within JITTER_PX of the last position it has not moved: a re-run's wobble
+        self.last_confidence = round(confidence, 3)
+        self.reacquire = (-99, 0)
+        return (*self.last_xy, self.last_confidence)
 
     def push(self, tick: int, gray: np.ndarray) -> TickResult | None:
         """Add tick `tick`'s frame; returns the result for the previous tick once its next frame is known."""
@@ -118,12 +155,12 @@ class TickAnalyzer:
         return self._result(len(self.frames) - 1, self.frames[-1][1]) if self.frames else None
 
     def _result(self, i: int, nxt: np.ndarray) -> TickResult:
-        tick, gray, view, (x, y, conf) = self.frames[i]
+        tick, gray, _, (x, y, conf) = self.frames[i]
         probs = _NO_CHANGE
         if i > 0:
-            _, prev, prev_view, (px, py, _) = self.frames[i - 1]
+            _, prev, _, (px, py, _) = self.frames[i - 1]
             moved = [(px, py), (x, y)] if np.isfinite([px, py, x, y]).all() and (px, py) != (x, y) else []
-            change = pp.find_change(prev, gray, prev_view, view, moved)
+            change = pp.find_change(prev, gray, moved)
             if change is not None:
                 image, numbers = pp.change_input(prev, gray, nxt, change, (x, y) if np.isfinite(x) else change.centre)
                 probs = _softmax(self.model.run("change", image=image[None], numbers=numbers[None])[0])

@@ -159,19 +159,44 @@ def _build_chunk(seeds: range) -> Samples:
     return build_samples(seeds)
 
 
+def _build_cursor_chunk(seeds: range) -> Samples:
+    from inference.idm.data import build_cursor_samples
+
+    return build_cursor_samples(seeds)
+
+
+def _parallel(fn: Any, seeds: tuple[int, int], processes: int) -> Samples:
+    """fn over seed chunks in `processes` processes (each seed's samples depend on it alone)."""
+    import multiprocessing
+
+    bounds = np.linspace(seeds[0], seeds[1], processes + 1).astype(int)
+    chunks = [range(int(a), int(b)) for a, b in itertools.pairwise(bounds)]
+    merged = Samples()
+    with multiprocessing.get_context("fork").Pool(processes) as pool:
+        for part in pool.map(fn, chunks):
+            merged.extend(part)
+    return merged
+
+
+def add_cursor_samples(arrays: dict[str, np.ndarray], cfg: IdmTrainConfig, cache: Path, processes: int) -> dict:
+    """The pointer networks' samples with `build_cursor_samples` appended (cached beside the samples)."""
+    names = ("views", "heat_target", "refine_crop", "refine_target")
+    if cache.exists():
+        with np.load(cache) as data:
+            extra = {k: data[k] for k in names}
+    else:
+        built = _parallel(_build_cursor_chunk, cfg.seeds, processes)
+        extra = {k: np.stack(getattr(built, k)) if "target" not in k else np.array(getattr(built, k)) for k in names}
+        np.savez(cache, **extra)
+    return arrays | {k: np.concatenate([arrays[k], extra[k]]) for k in names}
+
+
 def load_or_build(cache: Path, seeds: tuple[int, int], processes: int = 1) -> dict[str, np.ndarray]:
     """Samples for the seeds (each seed's samples depend on it alone, so chunks in parallel give the same)."""
     if cache.exists():
         with np.load(cache) as data:
             return {k: data[k] for k in data.files}
-    import multiprocessing
-
-    bounds = np.linspace(seeds[0], seeds[1], processes + 1).astype(int)
-    chunks = [range(int(a), int(b)) for a, b in itertools.pairwise(bounds)]
-    with multiprocessing.get_context("fork").Pool(processes) as pool:
-        merged = Samples()
-        for part in pool.map(_build_chunk, chunks):
-            merged.extend(part)
+    merged = _parallel(_build_chunk, seeds, processes)
     arrays = samples_to_arrays(merged)
     cache.parent.mkdir(parents=True, exist_ok=True)
     np.savez(cache, **arrays)  # type: ignore[arg-type]  # numpy's stub types **kwds as its own flags
@@ -209,6 +234,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                          seed=args.seed, threads=args.threads, keystrokes=args.keystrokes)  # fmt: skip
     cache = args.samples or args.out.parent / "samples.npz"
     arrays = add_keystrokes(load_or_build(cache, cfg.seeds, args.processes), cfg, cache.with_name("keystrokes.npz"))
+    arrays = add_cursor_samples(arrays, cfg, cache.with_name("cursor.npz"), args.processes)
     nets, record = train_idm(arrays, cfg)
     print("wrote", export_idm(nets, args.out, record, cfg))
     return 0

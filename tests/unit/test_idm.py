@@ -8,7 +8,7 @@ import pytest
 from inference.actions import TICK_HZ
 from inference.episodes import EpisodeError, validate_event
 from inference.idm import preprocess as pp
-from inference.idm.classes import KEY_OFFSET, N_CLASSES, NONE, PRESS, key_class, tick_classes, tick_pointer
+from inference.idm.classes import KEY_OFFSET, N_CLASSES, NONE, PRESS, RELEASE, key_class, tick_classes, tick_pointer
 from inference.idm.cursor import CursorStyle, composite, sprite
 from inference.idm.decode import EventDecoder, decode_all
 from inference.idm.label import tick_frames
@@ -48,13 +48,16 @@ def test_find_change_boxes_a_new_glyph_and_ignores_a_moving_pointer() -> None:
     prev = np.full((360, 640), 200, np.uint8)
     cur = prev.copy()
     cur[100:114, 300:309] = 20  # a "glyph"
-    box = pp.find_change(prev, cur, pp.global_view(prev), pp.global_view(cur), [])
+    box = pp.find_change(prev, cur, [])
     assert box is not None and (box.x0, box.y0, box.x1, box.y1) == (300, 100, 309, 114)
     style = CursorStyle("arrow", 1.5)
     a = pp.to_gray(composite(np.repeat(prev[..., None], 3, -1), 50, 60, style))
     b = pp.to_gray(composite(np.repeat(prev[..., None], 3, -1), 80, 90, style))
-    assert pp.find_change(a, b, pp.global_view(a), pp.global_view(b), [(50, 60), (80, 90)]) is None
-    assert pp.find_change(a, b, pp.global_view(a), pp.global_view(b), []) is not None  # unmasked, it shows
+    assert pp.find_change(a, b, [(50, 60), (80, 90)]) is None
+    assert pp.find_change(a, b, []) is not None  # unmasked, it shows
+    caret = prev.copy()
+    caret[200:214, 400] = 0  # a 1-px caret appearing is a change too
+    assert pp.find_change(prev, caret, []) == pp.Change(400, 200, 401, 214, 14)
 
 
 def test_tick_labels_take_the_first_visible_event_and_pointer_at_tick_end() -> None:
@@ -141,3 +144,13 @@ def test_confidence_outside_zero_one_is_rejected() -> None:
         validate_event({"t": 0.0, "type": "key.down", "key": "a", "confidence": 1.5})
     assert validate_event({"t": 0.0, "type": "key.down", "key": "a", "source": "idm", "confidence": 0.4})
     assert EpisodeError  # the reader turns the ValueError into a one-line EpisodeError (tests/unit/test_episodes.py)
+
+
+def test_a_seen_release_replaces_the_inferred_one_and_far_apart_presses_stay_in_order() -> None:
+    events = list(decode_all(iter(_results({10: (PRESS, 0.9), 14: (RELEASE, 0.8), 60: (PRESS, 0.9)}, 80))))
+    clicks = [(e["type"], int(e["t"] * TICK_HZ)) for e in events if e["type"] in ("mouse.down", "mouse.up")]
+    assert clicks == [("mouse.down", 10), ("mouse.up", 14), ("mouse.down", 60), ("mouse.up", 63)]
+    assert [e["t"] for e in events] == sorted(e["t"] for e in events)
+    assert all("cancelled" not in e for e in events)
+    lone = [e["type"] for e in decode_all(iter(_results({30: (RELEASE, 0.8)}, 50))) if e["type"] != "mouse.move"]
+    assert lone == ["mouse.down", "mouse.up"]  # a release reaction implies a press nobody saw
