@@ -119,14 +119,21 @@ def half(gray: np.ndarray) -> np.ndarray:
     return np.asarray(Image.fromarray(gray).reduce(2))
 
 
-def find_change(prev: np.ndarray, gray: np.ndarray, moving_pointers: list[tuple[float, float]]) -> Change | None:
+def find_change(
+    prev: np.ndarray,
+    gray: np.ndarray,
+    moving_pointers: list[tuple[float, float]],
+    halves: tuple[np.ndarray, np.ndarray] | None = None,
+) -> Change | None:
     """The box around what changed on screen, ignoring the pointer's own pixels where it moved.
 
     Detection runs at half resolution (2x2 means: robust to codec noise), the box is then tightened at full
-    resolution inside the detected area. None when nothing but the pointer changed.
+    resolution inside the detected area. None when nothing but the pointer changed. `halves`: `half` of
+    prev and gray, when the caller already has them.
     """
     height, width = gray.shape
-    delta = _view_delta(half(gray), half(prev))
+    half_prev, half_gray = halves or (half(prev), half(gray))
+    delta = _view_delta(half_gray, half_prev)
     if moving_pointers:
         delta &= _view_mask(delta.shape, [(x / 2, y / 2) for x, y in moving_pointers], 2.0, 2.0)
     rows, cols = np.flatnonzero(delta.any(1)), np.flatnonzero(delta.any(0))

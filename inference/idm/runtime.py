@@ -75,6 +75,8 @@ class TickResult:
 
 
 REACQUIRE_P = 0.5
+MOVE_P = 0.5
+MOVE_RATIO = 10.0
 JITTER_PX = 1
 REACQUIRE_TICKS = 3
 _NO_CHANGE = np.eye(N_CLASSES, dtype=np.float32)[NONE]
@@ -85,9 +87,10 @@ class TickAnalyzer:
 
     def __init__(self, model: IdmModel) -> None:
         self.model = model
-        self.frames: list[tuple[int, np.ndarray, np.ndarray, tuple[float, float, float]]] = []
+        self.frames: list[tuple[int, np.ndarray, np.ndarray, tuple[float, float, float]]] = []  # tick, gray, half
         self.last_xy: tuple[float, float] = (float("nan"), float("nan"))
         self.last_confidence = 0.0
+        self.prev_view: np.ndarray | None = None
         self.reacquire = (-99, 0)  # (cell, consecutive ticks) of a confident detection away from the track
 
     def pointer(self, gray: np.ndarray, view: np.ndarray, prev_view: np.ndarray) -> tuple[float, float, float]:
@@ -112,7 +115,12 @@ class TickAnalyzer:
         local = int(np.where(allowed, heat.ravel(), 0.0).argmax())
         if self._lost(best, local, heat.ravel()):
             return self._refine(gray, best, sx, sy, float(heat.flat[best]))
-        if pp.pointer_still(view, prev_view, x, y, sx, sy) or (local == last_cell and heat.flat[local] < 1e-4):
+        if pp.pointer_still(view, prev_view, x, y, sx, sy):
+            # Nothing changed under the pointer: it stays, unless the network clearly sees it arrive elsewhere
+            # (it was lost at a wrong place, where nothing changes either).
+            if local == last_cell or heat.flat[local] < max(MOVE_P, MOVE_RATIO * heat.flat[last_cell]):
+                return x, y, self.last_confidence
+        elif local == last_cell and heat.flat[local] < 1e-4:
             return x, y, self.last_confidence
         return self._refine(gray, local, sx, sy, float(heat.flat[local]))
 
@@ -143,8 +151,9 @@ class TickAnalyzer:
     def push(self, tick: int, gray: np.ndarray) -> TickResult | None:
         """Add tick `tick`'s frame; returns the result for the previous tick once its next frame is known."""
         view = pp.global_view(gray)
-        prev_view = self.frames[-1][2] if self.frames else view
-        self.frames.append((tick, gray, view, self.pointer(gray, view, prev_view)))
+        prev_view = self.prev_view if self.prev_view is not None else view
+        self.frames.append((tick, gray, pp.half(gray), self.pointer(gray, view, prev_view)))
+        self.prev_view = view
         self.frames = self.frames[-3:]
         if len(self.frames) < 2:
             return None
@@ -155,12 +164,12 @@ class TickAnalyzer:
         return self._result(len(self.frames) - 1, self.frames[-1][1]) if self.frames else None
 
     def _result(self, i: int, nxt: np.ndarray) -> TickResult:
-        tick, gray, _, (x, y, conf) = self.frames[i]
+        tick, gray, half_gray, (x, y, conf) = self.frames[i]
         probs = _NO_CHANGE
         if i > 0:
-            _, prev, _, (px, py, _) = self.frames[i - 1]
+            _, prev, half_prev, (px, py, _) = self.frames[i - 1]
             moved = [(px, py), (x, y)] if np.isfinite([px, py, x, y]).all() and (px, py) != (x, y) else []
-            change = pp.find_change(prev, gray, moved)
+            change = pp.find_change(prev, gray, moved, (half_prev, half_gray))
             if change is not None:
                 image, numbers = pp.change_input(prev, gray, nxt, change, (x, y) if np.isfinite(x) else change.centre)
                 probs = _softmax(self.model.run("change", image=image[None], numbers=numbers[None])[0])

@@ -31,7 +31,7 @@ IDM_FORMAT = "ghostpilot-idm-1"
 @dataclass
 class IdmTrainConfig:
     seeds: tuple[int, int] = (0, 100)  # synthetic episode seeds [lo, hi) to train on
-    cursor_steps: int = 2000
+    cursor_steps: int = 4000
     refine_steps: int = 1000
     change_steps: int = 3000
     batch_size: int = 32

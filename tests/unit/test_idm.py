@@ -154,3 +154,14 @@ def test_a_seen_release_replaces_the_inferred_one_and_far_apart_presses_stay_in_
     assert all("cancelled" not in e for e in events)
     lone = [e["type"] for e in decode_all(iter(_results({30: (RELEASE, 0.8)}, 50))) if e["type"] != "mouse.move"]
     assert lone == ["mouse.down", "mouse.up"]  # a release reaction implies a press nobody saw
+
+
+def test_pointer_still_and_changed_cells_on_a_hand_made_view() -> None:
+    prev = np.full((pp.GLOBAL_H, pp.GLOBAL_W), 100, np.uint8)
+    view = prev.copy()
+    view[50:52, 200:202] = 200  # something changed far from a pointer at screen (400, 400) with scale 4
+    assert pp.pointer_still(view, prev, 400, 400, 4.0, 4.0)
+    assert not pp.pointer_still(view, prev, 800, 200, 4.0, 4.0)  # the change is under this pointer's sprite
+    cells = pp.changed_cells(view, prev)
+    assert cells[12, 50] and cells[11, 49] and cells[13, 51]  # the changed cell and its neighbours
+    assert cells.sum() == 9
