@@ -103,7 +103,7 @@ def extra_cursor_samples(seed: int, count: int, look_seed: int) -> Samples:
     Per-episode random ticks give too few samples to find a 16 px sprite in a 320x180 view reliably; here
     each sample is one render of a random state of the episode with a random sprite at a random place (half
     the time where the episode's pointer really was), and a previous frame with the pointer still (40 %) or
-    a little way off.
+    a little way off, showing the state before (50 %: something else changed too) or the same state.
     """
     from inference.idm.cursor import composite
     from inference.synthetic.screens import Renderer, UIState
@@ -116,16 +116,19 @@ def extra_cursor_samples(seed: int, count: int, look_seed: int) -> Samples:
     out = Samples()
     for _ in range(count):
         look = random_look(rng)
-        index = int(rng.integers(-1, len(sim.timeline)))
+        index = int(rng.integers(0, len(sim.timeline))) if sim.timeline else -1
         frame = renderer.render(sim.timeline[index][1] if index >= 0 else UIState())
+        before = frame  # half the time the screen changed too (a glyph, a menu): not every change is the pointer
+        if index > 0 and rng.random() < 0.5:
+            before = renderer.render(sim.timeline[index - 1][1])
         if moves and rng.random() < 0.5:
             x, y = moves[int(rng.integers(len(moves)))]
         else:
             x, y = float(rng.uniform(0, width)), float(rng.uniform(0, height))
         step = np.zeros(2) if rng.random() < 0.4 else rng.normal(0, float(rng.choice([8.0, 40.0, 150.0])), 2)
         px, py = float(np.clip(x - step[0], 0, width - 1)), float(np.clip(y - step[1], 0, height - 1))
-        grays = [pp.degrade(pp.to_gray(composite(frame, *p, look.style)), rng, look.blur, look.gain)
-                 for p in ((px, py), (x, y))]  # fmt: skip
+        grays = [pp.degrade(pp.to_gray(composite(f, *p, look.style)), rng, look.blur, look.gain)
+                 for f, p in ((before, (px, py)), (frame, (x, y)))]  # fmt: skip
         _cursor_sample(out, pp.global_view(grays[0]), pp.global_view(grays[1]), grays[1], np.array([x, y]), rng)
     return out
 

@@ -28,6 +28,8 @@ PEAK_RADIUS = 2
 KEY_HOLD_TICKS = 3  # ~100 ms: a typical key hold (the synthetic user's median is ~90 ms)
 CLICK_HOLD_TICKS = 3
 RELEASE_WINDOW = 12  # ticks after a press in which a release reaction replaces the inferred release
+SPIKE_TICKS = 12  # pointer lookahead: < PEAK_RADIUS + RELEASE_WINDOW + CLICK_HOLD_TICKS (the flush lag)
+SPIKE_PX = 30
 INFERRED = 0.5  # confidence factor of events inferred by rule rather than seen
 MODES = ("peaks", "argmax")
 
@@ -49,6 +51,7 @@ class EventDecoder:
         self.last_xy: tuple[int, int] | None = None
         self.inferred_release: tuple[int, Event] | None = None  # (press tick, its inferred release event)
         self.here: tuple[int, int] | None = None  # the pointer at the tick being decided
+        self.track: list[list] = []  # [tick, x, y, confidence] not yet emitted (the despike lookahead)
 
     def _emit(self, event: Event) -> None:
         heapq.heappush(self.pending, (event["t"], self.order, event))
@@ -73,17 +76,42 @@ class EventDecoder:
         for result in list(self.window)[-PEAK_RADIUS:]:
             self._decide(result)
         self.window.clear()
+        while self.track:
+            self._emit_move(*self.track.pop(0))
         return self._flush(float("inf"))
 
     def _pointer(self, r: TickResult) -> None:
-        if not np.isfinite(r.x):
+        """Buffer SPIKE_TICKS ticks of pointer positions, drop spurious excursions, emit the settled ones."""
+        if np.isfinite(r.x):
+            self.track.append([r.tick, int(round(r.x)), int(round(r.y)), round(float(r.pointer_confidence), 3)])
+            self._despike()
+        while self.track and self.track[0][0] <= r.tick - SPIKE_TICKS:
+            self._emit_move(*self.track.pop(0))
+
+    def _despike(self) -> None:
+        """A jump away that lands back on the pixel it left within SPIKE_TICKS ticks is the tracker briefly
+        lost (a typed glyph, a menu taken for the cursor), not a movement: the excursion is flattened."""
+        if self.last_xy is None or not self.track:
             return
-        xy = (int(round(r.x)), int(round(r.y)))
-        if xy != self.last_xy:
-            conf = round(float(r.pointer_confidence), 3)
-            self._emit({"t": _t(r.tick, 0.001), "type": "mouse.move", "x": xy[0], "y": xy[1], "source": "idm",
+        ax, ay = self.last_xy
+
+        def distance(entry: list) -> int:
+            return max(abs(entry[1] - ax), abs(entry[2] - ay))
+
+        if distance(self.track[0]) <= SPIKE_PX:
+            return
+        for j, entry in enumerate(self.track):
+            if distance(entry) <= SPIKE_PX:
+                if distance(entry) <= 2:
+                    for k in range(j):
+                        self.track[k][1:3] = [ax, ay]
+                return
+
+    def _emit_move(self, tick: int, x: int, y: int, conf: float) -> None:
+        if (x, y) != self.last_xy:
+            self._emit({"t": _t(tick, 0.001), "type": "mouse.move", "x": x, "y": y, "source": "idm",
                         "confidence": conf})  # fmt: skip
-            self.last_xy = xy
+            self.last_xy = (x, y)
 
     def _is_event(self, r: TickResult) -> bool:
         if self.mode == "argmax":

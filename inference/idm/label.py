@@ -60,7 +60,10 @@ def _folder_frames(folder: Path) -> tuple[TimedFrames, int | None]:
 
 
 def _video_frames(path: Path) -> tuple[TimedFrames, int | None]:
-    import av
+    try:
+        import av
+    except ImportError:
+        raise RecordingError("decoding video needs PyAV", "pip install av, or pass a folder of frames") from None
 
     try:
         container = av.open(str(path))

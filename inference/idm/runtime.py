@@ -75,8 +75,7 @@ class TickResult:
 
 
 REACQUIRE_P = 0.5
-MOVE_P = 0.5
-MOVE_RATIO = 10.0
+TRACK_CELLS = 6
 JITTER_PX = 1
 REACQUIRE_TICKS = 3
 _NO_CHANGE = np.eye(N_CLASSES, dtype=np.float32)[NONE]
@@ -115,21 +114,18 @@ class TickAnalyzer:
         local = int(np.where(allowed, heat.ravel(), 0.0).argmax())
         if self._lost(best, local, heat.ravel()):
             return self._refine(gray, best, sx, sy, float(heat.flat[best]))
-        if pp.pointer_still(view, prev_view, x, y, sx, sy):
-            # Nothing changed under the pointer: it stays, unless the network clearly sees it arrive elsewhere
-            # (it was lost at a wrong place, where nothing changes either).
-            if local == last_cell or heat.flat[local] < max(MOVE_P, MOVE_RATIO * heat.flat[last_cell]):
-                return x, y, self.last_confidence
-        elif local == last_cell and heat.flat[local] < 1e-4:
-            return x, y, self.last_confidence
+        if pp.pointer_still(view, prev_view, x, y, sx, sy) or (local == last_cell and heat.flat[local] < 1e-4):
+            return x, y, self.last_confidence  # nothing changed under the pointer: it has not moved
         return self._refine(gray, local, sx, sy, float(heat.flat[local]))
 
     def _lost(self, best: int, local: int, heat: np.ndarray) -> bool:
-        """True once the network has seen the pointer confidently elsewhere REACQUIRE_TICKS ticks in a row."""
+        """True once the network has seen the pointer confidently elsewhere REACQUIRE_TICKS ticks in a row, each
+        detection within TRACK_CELLS cells of the one before (a pointer moving there; a typed glyph lights up
+        for one tick only)."""
         far = heat[best] > REACQUIRE_P and heat[local] < 0.1 * heat[best]
         near_before = (
-            abs(best // pp.HEAT_W - self.reacquire[0] // pp.HEAT_W) <= 1
-            and abs(best % pp.HEAT_W - self.reacquire[0] % pp.HEAT_W) <= 1
+            abs(best // pp.HEAT_W - self.reacquire[0] // pp.HEAT_W) <= TRACK_CELLS
+            and abs(best % pp.HEAT_W - self.reacquire[0] % pp.HEAT_W) <= TRACK_CELLS
         )
         self.reacquire = (best, self.reacquire[1] + 1 if far and near_before else int(far))
         return self.reacquire[1] >= REACQUIRE_TICKS

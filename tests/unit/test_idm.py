@@ -165,3 +165,11 @@ def test_pointer_still_and_changed_cells_on_a_hand_made_view() -> None:
     cells = pp.changed_cells(view, prev)
     assert cells[12, 50] and cells[11, 49] and cells[13, 51]  # the changed cell and its neighbours
     assert cells.sum() == 9
+
+
+def test_a_brief_excursion_that_returns_to_the_same_pixel_is_flattened_but_a_movement_is_kept() -> None:
+    xs = [100.0] * 10 + [400.0] * 4 + [100.0] * 10 + [300.0 + i for i in range(10)]
+    results = [TickResult(i, x, 50.0, 0.9, _probs(NONE, 0.0)) for i, x in enumerate(xs)]
+    moves = [(int(e["t"] * TICK_HZ), e["x"]) for e in decode_all(iter(results)) if e["type"] == "mouse.move"]
+    assert moves[0] == (0, 100) and all(x != 400 for _, x in moves)
+    assert moves[1:3] == [(24, 300), (25, 301)] and moves[-1] == (33, 309)
