@@ -94,8 +94,8 @@ class TickAnalyzer:
 
     def pointer(self, gray: np.ndarray, view: np.ndarray, prev_view: np.ndarray) -> tuple[float, float, float]:
         """Track the pointer (see docs/idm.md): the cursor network's best cell among the cells that changed
-        and the pointer's last cell; it stays put when nothing changed under it; a confident detection
-        elsewhere for REACQUIRE_TICKS ticks in a row moves it there (the tracker was lost)."""
+        and the pointer's last cell; it stays put when nothing changed under it, unless the network follows
+        it moving elsewhere for REACQUIRE_TICKS ticks (the tracker was lost)."""
         height, width = gray.shape
         sx, sy = pp.view_scale(width, height)
         x, y = self.last_xy
@@ -112,22 +112,23 @@ class TickAnalyzer:
         allowed = pp.changed_cells(view, prev_view).ravel()
         allowed[last_cell] = True
         local = int(np.where(allowed, heat.ravel(), 0.0).argmax())
-        if self._lost(best, local, heat.ravel()):
-            return self._refine(gray, best, sx, sy, float(heat.flat[best]))
+        if self._lost(local, last_cell, heat.ravel()):
+            return self._refine(gray, local, sx, sy, float(heat.flat[local]))
         if pp.pointer_still(view, prev_view, x, y, sx, sy) or (local == last_cell and heat.flat[local] < 1e-4):
             return x, y, self.last_confidence  # nothing changed under the pointer: it has not moved
         return self._refine(gray, local, sx, sy, float(heat.flat[local]))
 
-    def _lost(self, best: int, local: int, heat: np.ndarray) -> bool:
-        """True once the network has seen the pointer confidently elsewhere REACQUIRE_TICKS ticks in a row, each
-        detection within TRACK_CELLS cells of the one before (a pointer moving there; a typed glyph lights up
-        for one tick only)."""
-        far = heat[best] > REACQUIRE_P and heat[local] < 0.1 * heat[best]
+    def _lost(self, local: int, last_cell: int, heat: np.ndarray) -> bool:
+        """True once the network has seen the pointer confidently in changed cells away from the track for
+        REACQUIRE_TICKS ticks in a row, each within TRACK_CELLS cells of the one before: a pointer moving there
+        while the tracker sits on something static (a typed glyph changes for one tick only; a static look-
+        alike never changes)."""
+        far = local != last_cell and heat[local] > REACQUIRE_P
         near_before = (
-            abs(best // pp.HEAT_W - self.reacquire[0] // pp.HEAT_W) <= TRACK_CELLS
-            and abs(best % pp.HEAT_W - self.reacquire[0] % pp.HEAT_W) <= TRACK_CELLS
+            abs(local // pp.HEAT_W - self.reacquire[0] // pp.HEAT_W) <= TRACK_CELLS
+            and abs(local % pp.HEAT_W - self.reacquire[0] % pp.HEAT_W) <= TRACK_CELLS
         )
-        self.reacquire = (best, self.reacquire[1] + 1 if far and near_before else int(far))
+        self.reacquire = (local, self.reacquire[1] + 1 if far and near_before else int(far))
         return self.reacquire[1] >= REACQUIRE_TICKS
 
     def _refine(
