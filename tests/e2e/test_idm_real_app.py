@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from inference.episodes import read_episode
-from inference.idm.label import label_recording
 from inference.idm.classes import tick_pointer
+from inference.idm.label import label_recording
 from inference.idm.metrics import event_scores
 
 ROOT = Path(__file__).resolve().parents[2]

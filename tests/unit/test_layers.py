@@ -9,8 +9,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 TORCH_MODULES = {
-    "inference/model.py", "inference/train.py", "inference/export.py", "inference/idm/model.py", "inference/idm/train.py",
-}  # fmt: skip
+    "inference/model.py",
+    "inference/train.py",
+    "inference/export.py",
+    "inference/idm/model.py",
+    "inference/idm/train.py",
+}
 
 
 def _imports(path: Path) -> set[str]:
