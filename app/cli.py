@@ -41,6 +41,27 @@ def cmd_synth(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_label(args: argparse.Namespace) -> int:
+    from inference.idm.label import label_recording
+    from inference.idm.runtime import IdmModel
+
+    model = IdmModel(Path(args.idm) if args.idm else None, threads=args.threads)
+    bars: list[Any] = []  # made at the first tick, so a bad recording's error is the only output
+
+    def progress(n: int, total: int | None) -> None:
+        if not bars:
+            bars.append(_progress_bar(total, "label"))
+        bars[0].update(n)
+
+    try:
+        out, count = label_recording(Path(args.recording), Path(args.out_dir), model, args.decoding, progress)
+    finally:
+        for bar in bars:
+            bar.close()
+    print(f"wrote {count} IDM-labelled events to {out}")
+    return 0
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from inference.train import TrainConfig, train
 
@@ -275,6 +296,14 @@ def build_parser(gui: Mapping[str, Handler] | None = None) -> argparse.ArgumentP
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--no-frames", action="store_true")
     p.set_defaults(handler=cmd_synth)
+
+    p = sub.add_parser("label", help="label a screen recording (mp4/mkv/webm or a frame folder) with IDM events")
+    p.add_argument("recording")
+    p.add_argument("out_dir")
+    p.add_argument("--idm", help="folder with idm.json and its ONNX files (default: the shipped IDM)")
+    p.add_argument("--decoding", choices=("peaks", "argmax"), default="peaks")
+    p.add_argument("--threads", type=int, default=2)
+    p.set_defaults(handler=cmd_label)
 
     p = sub.add_parser("train", help="train the model from episode folders (needs the train extra)")
     p.add_argument("episodes", nargs="+", help="episode folders or folders of them; each path weighs the same")

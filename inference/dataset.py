@@ -5,6 +5,7 @@ happens); a window that starts before its segment is padded with idle ticks at t
 exactly what the live session sees after a pause. Targets look ahead from every tick: the next tick's action
 tokens, the next user click within the horizon and the next user key.
 Events marked `"source": "ghostpilot"` are input but never targets: the model does not learn its own actions.
+Events with a `"confidence"` (IDM labels, docs/idm.md) weigh their tick's targets by it.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ class Segment:
     end_tick: np.ndarray | None = None  # (n,) the tick where the movement under way at each tick ends (-1: none)
     end_press: np.ndarray | None = None  # (n,) index of the user press that ends it (-1: it ends in a rest)
     move_weight: np.ndarray | None = None  # (n,) 1 / moving ticks of the movement under way (0 at rest)
+    confidence: np.ndarray | None = None  # (n,) the lowest event confidence in each tick (1: no IDM label there)
 
 
 @dataclass
@@ -55,6 +57,8 @@ class EpisodeData:
     key_t: np.ndarray  # all key presses: time, token; key_user marks the user's own
     key_token: np.ndarray
     key_user: np.ndarray
+    key_confidence: np.ndarray  # (K,) 1 unless IDM-labelled
+    click_confidence: np.ndarray  # (C,) of the user presses
     frame_t: np.ndarray  # frames: time (s), prepared global views and crops
     frame_global: np.ndarray  # (F, GLOBAL_H, GLOBAL_W, 3) uint8
     frame_crop: np.ndarray  # (F, CROP, CROP, 3) uint8
@@ -91,6 +95,7 @@ def encode_segment(
     true_xy: list[tuple[float, float]] = []  # the real pointer at each closed tick's end, as the session knows it
     here = start
     ghost_ticks: set[int] = set()
+    confidence: dict[int, float] = {}
 
     def add(closed: list[tuple[int, ...]]) -> None:
         for tokens in closed:
@@ -104,12 +109,19 @@ def encode_segment(
             here = (float(event["x"]), float(event["y"]))
         if event.get("source") == "ghostpilot":
             ghost_ticks.add(tick_of(event["t"], t0))
+        if "confidence" in event:
+            tick = tick_of(event["t"], t0)
+            confidence[tick] = min(confidence.get(tick, 1.0), float(event["confidence"]))
     add(encoder.close_until(encoder.next_tick + 1))
     ids = np.stack([r.ids for r in rows]).astype(np.int16)
     cont = np.stack([r.cont for r in rows])
     ghost = np.zeros(len(rows), dtype=bool)
     ghost[[t for t in ghost_ticks if t < len(rows)]] = True
-    return Segment(t0, ids, cont, ghost, np.asarray(true_xy, np.float32).reshape(-1, 2))
+    weight = np.ones(len(rows), np.float32)
+    for tick, value in confidence.items():
+        if tick < len(rows):
+            weight[tick] = value
+    return Segment(t0, ids, cont, ghost, np.asarray(true_xy, np.float32).reshape(-1, 2), confidence=weight)
 
 
 def movement_ends(seg: Segment, click_t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -168,6 +180,8 @@ def _event_arrays(events: Sequence[Event]) -> dict[str, np.ndarray]:
     out["key_t"] = np.array([e["t"] for e in keys], dtype=np.float64)
     out["key_token"] = np.array([key_token(e["key"], True) for e in keys], dtype=np.int64)
     out["key_user"] = np.array([e.get("source") != "ghostpilot" for e in keys], dtype=bool)
+    out["key_confidence"] = np.array([float(e.get("confidence", 1.0)) for e in keys], dtype=np.float32)
+    out["click_confidence"] = np.array([float(e.get("confidence", 1.0)) for e in user_clicks], dtype=np.float32)
     return out
 
 

@@ -121,6 +121,8 @@ def validate_event(raw: Any) -> Event:
         raise ValueError(f"{kind} has an invalid 'key' {event.get('key')!r}: see docs/episode-format.md")
     if "source" in event and event["source"] not in SOURCES:
         raise ValueError(f"'source' must be one of {SOURCES}, got {event['source']!r}")
+    if "confidence" in event and not (_number(event["confidence"]) and 0 <= event["confidence"] <= 1):
+        raise ValueError(f"'confidence' must be a number in [0, 1], got {event['confidence']!r}")
     return event
 
 

@@ -122,20 +122,25 @@ def window_targets(
     if per_movement:
         assert seg.move_weight is not None
         endpoint = endpoint * seg.move_weight[g]
+    confidence = seg.confidence if seg.confidence is not None else np.ones(n, np.float32)
+    press_conf = np.where(pressed, data.click_confidence[press] if len(data.click_t) else 1.0, 1.0)
+    key_conf = np.ones(len(ticks), np.float32)
+    if len(data.key_t):
+        key_conf = np.where(key_class > 0, data.key_confidence[np.minimum(ki, len(data.key_t) - 1)], 1.0)
     return {
         "next_dx": seg.ids[nxt, 0].astype(np.int64),
         "next_dy": seg.ids[nxt, 1].astype(np.int64),
         "next_event": seg.ids[nxt, 2].astype(np.int64),
-        "action_mask": action_mask.astype(np.float32),
+        "action_mask": (action_mask * confidence[nxt]).astype(np.float32),  # IDM labels weigh by confidence
         "click_offset": ((click_xy - pos) / scale).astype(np.float32),
         "click_mask": click_mask.astype(np.float32),
         "move_mask": (click_mask & moving).astype(np.float32),
-        "endpoint_weight": endpoint.astype(np.float32),
+        "endpoint_weight": (endpoint * press_conf).astype(np.float32),
         "click_soon": pressed.astype(np.float32),
         "click_ticks": np.where(click_mask, np.maximum(to_end, 1), 1).astype(np.float32),
-        "button_mask": pressed.astype(np.float32),
+        "button_mask": (pressed * press_conf).astype(np.float32),
         "click_button": np.where(pressed, button, 0).astype(np.int64),
         "key_class": key_class.astype(np.int64),
-        "key_mask": real.astype(np.float32),
+        "key_mask": (real * key_conf).astype(np.float32),
         "scale_px": np.full(len(ticks), scale, np.float32),
     }

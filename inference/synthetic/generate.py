@@ -12,11 +12,12 @@ import shutil
 import struct
 import zlib
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from inference.episodes import EpisodeMeta, frame_name, read_episode, write_episode
+from inference.episodes import EpisodeMeta, Event, frame_name, read_episode, write_episode
 from inference.synthetic.params import MotorParams, load_motor_params
 from inference.synthetic.screens import Renderer, Screen, UIState, make_screen
 from inference.synthetic.tasks import Context, run_session
@@ -75,14 +76,22 @@ def write_frames(folder: Path, screen: Screen, timeline: list[tuple[float, UISta
     return len(frames)
 
 
-def generate_episode(
-    out_dir: Path,
-    seed: int,
-    with_frames: bool = True,
-    screen_size: tuple[int, int] | None = DEFAULT_SIZE,
-    params: MotorParams | None = None,
-) -> Path:
-    """Generate episode `synth-{seed:06d}` under out_dir, validate it by reading it back, return its folder."""
+@dataclass
+class Simulation:
+    """One synthetic episode in memory: what `generate_episode` writes, plus the screen and its state timeline
+    (the IDM renders per-tick frames from them: inference/idm/synth_frames.py)."""
+
+    meta: EpisodeMeta
+    events: list[Event]
+    screen: Screen
+    timeline: list[tuple[float, UIState]]
+    start: tuple[int, int]
+
+
+def simulate_episode(
+    seed: int, screen_size: tuple[int, int] | None = DEFAULT_SIZE, params: MotorParams | None = None
+) -> Simulation:
+    """Episode `synth-{seed:06d}` without touching the disk."""
     rng = np.random.default_rng(seed)
     width, height = screen_size or RESOLUTIONS[int(rng.integers(len(RESOLUTIONS)))]
     screen = make_screen(rng, width, height)
@@ -104,10 +113,22 @@ def generate_episode(
             "targets": [t.to_json() | {"task": i} for i, r in enumerate(records) for t in r.targets],
         },
     )
+    return Simulation(meta, user.sorted_events(), screen, ctx.timeline, start)
+
+
+def generate_episode(
+    out_dir: Path,
+    seed: int,
+    with_frames: bool = True,
+    screen_size: tuple[int, int] | None = DEFAULT_SIZE,
+    params: MotorParams | None = None,
+) -> Path:
+    """Generate episode `synth-{seed:06d}` under out_dir, validate it by reading it back, return its folder."""
+    sim = simulate_episode(seed, screen_size, params)
     folder = Path(out_dir) / episode_name(seed)
-    write_episode(folder, meta, user.sorted_events())
+    write_episode(folder, sim.meta, sim.events)
     if with_frames:
-        write_frames(folder, screen, ctx.timeline)
+        write_frames(folder, sim.screen, sim.timeline)
     else:
         shutil.rmtree(folder / "frames", ignore_errors=True)
     read_episode(folder)

@@ -8,7 +8,14 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-TORCH_MODULES = {"inference/model.py", "inference/train.py", "inference/export.py", "inference/goals/minilm_export.py"}
+TORCH_MODULES = {
+    "inference/model.py",
+    "inference/train.py",
+    "inference/export.py",
+    "inference/goals/minilm_export.py",
+    "inference/idm/model.py",
+    "inference/idm/train.py",
+}
 
 
 def _imports(path: Path) -> set[str]:
@@ -52,6 +59,26 @@ session.observe_event({{"t": 0.0, "type": "mouse.move", "x": 1, "y": 2}})
 assert session.suggest(0.1, min_confidence=0.0)
 loaded = sorted(m for m in ("torch", "PySide6") if m in sys.modules)
 print("loaded:", loaded)
+"""
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "loaded: []" in done.stdout
+
+
+def test_labelling_a_recording_never_loads_torch(tmp_path: Path) -> None:
+    """`ghostpilot label` runs the shipped IDM on onnxruntime: no torch, no Qt."""
+    code = f"""
+import sys
+import numpy as np
+from pathlib import Path
+from PIL import Image
+from app.cli import main
+frames = Path({str(tmp_path / "frames")!r})
+frames.mkdir()
+for i in range(4):
+    Image.fromarray(np.full((120, 200, 3), 40 * i, np.uint8)).save(frames / f"{{i * 33:07d}}.png")
+assert main(["label", str(frames), {str(tmp_path / "out")!r}]) == 0
+print("loaded:", sorted(m for m in ("torch", "PySide6") if m in sys.modules))
 """
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
