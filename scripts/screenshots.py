@@ -122,27 +122,17 @@ def trace_tail(trace: Path) -> dict[str, Any] | None:
 
 def shot_overlay(env: dict[str, str], home: Path, out: Path) -> None:
     """The real copilot over its practice window: move like a user until a ghost with a click shows."""
-    trace, log = home / "trace.jsonl", home / "copilot.log"
-    command = [sys.executable, "-m", "ui.cli", "demo", "--device", "cpu", "--min-confidence", "0",
-               "--trace", str(trace), "--database", str(home / "log.db")]  # fmt: skip
-    with open(log, "w") as sink:
-        app = subprocess.Popen(command, cwd=ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT)
-        try:
-            wait(lambda: "watching" in log.read_text(), "the copilot to start")
-            window = wait(lambda: window_ids(env, "Ghostpilot practice"), "the practice window")[0]
-            subprocess.run(["xdotool", "windowmove", window, *map(str, DEMO_AT)], env=env, check=True)
-            x, y, width, height = wait(lambda: moved(env, window), "the practice window to move")
-            ghost = drive_until_ghost(env, trace, (x, y, width, height))
-            raise_overlay(env)
-            print(f"screenshots: ghost {ghost}")
-            click = ghost.get("click") or ghost["pointer"]
-            left, top = min(x, int(click[0]) - 60), min(y, int(click[1]) - 60)
-            right, bottom = max(x + width, int(click[0]) + 60), max(y + height, int(click[1]) + 60)
-            grab(env, (left - 30, top - 30, right + 30, bottom + 30), out / "overlay.png")
-            decide_a_few(env, trace, (x, y, width, height))
-        finally:
-            app.terminate()  # SIGTERM: the app quits cleanly and the log is flushed
-            app.wait(timeout=30)
+    trace = home / "trace.jsonl"
+    options = ["--min-confidence", "0", "--trace", str(trace), "--database", str(home / "log.db")]
+    with demo_window(env, options, home / "copilot.log") as (x, y, width, height):
+        ghost = drive_until_ghost(env, trace, (x, y, width, height))
+        raise_overlay(env)
+        print(f"screenshots: ghost {ghost}")
+        click = ghost.get("click") or ghost["pointer"]
+        left, top = min(x, int(click[0]) - 60), min(y, int(click[1]) - 60)
+        right, bottom = max(x + width, int(click[0]) + 60), max(y + height, int(click[1]) + 60)
+        grab(env, (left - 30, top - 30, right + 30, bottom + 30), out / "overlay.png")
+        decide_a_few(env, trace, (x, y, width, height))
 
 
 GOAL_TYPED, GOAL_REST = "fill in the form with my details and press Sa", "ve"
@@ -150,35 +140,40 @@ GOAL_TYPED, GOAL_REST = "fill in the form with my details and press Sa", "ve"
 
 def shot_goal(env: dict[str, str], home: Path, out: Path) -> None:
     """The goal prompt over the practice window while a goal is typed, then the goal in the overlay's corner."""
-    trace, log = home / "goal-trace.jsonl", home / "goal.log"
-    command = [sys.executable, "-m", "ui.cli", "demo", "--device", "cpu", "--trace", str(trace),
-               "--database", str(home / "goal.db")]  # fmt: skip
+    options = ["--trace", str(home / "goal-trace.jsonl"), "--database", str(home / "goal.db")]
+    with demo_window(env, options, home / "goal.log") as (x, y, width, height):
+        xdotool(env, "mousemove", str(x + width // 3), str(y + height // 3))
+        xdotool(env, "key", "ctrl+space")
+        prompt = wait(lambda: window_ids(env, "Ghostpilot goal"), "the goal prompt")[0]
+        xdotool(env, "type", "--delay", "20", GOAL_TYPED)
+        time.sleep(0.8)  # the caret and text paint
+        px, py, pw, ph = geometry(env, prompt)
+        grab(
+            env,
+            (x - 30, y - 30, max(x + width, px + pw) + 30, max(y + height, py + ph) + 30),
+            out / "goal-prompt.png",
+        )
+        xdotool(env, "type", GOAL_REST)
+        xdotool(env, "key", "Return")
+        wait(lambda: not window_ids(env, "Ghostpilot goal"), "the prompt to close")
+        raise_overlay(env)
+        time.sleep(1.0)
+        grab(env, (x - 30, 0, SCREEN[0], y + height + 30), out / "goal-corner.png")
+
+
+@contextlib.contextmanager
+def demo_window(env: dict[str, str], options: list[str], log: Path) -> Iterator[tuple[int, int, int, int]]:
+    """`ghostpilot demo` running, its practice window moved to DEMO_AT; yields the window's geometry."""
+    command = [sys.executable, "-m", "ui.cli", "demo", "--device", "cpu", *options]
     with open(log, "w") as sink:
         app = subprocess.Popen(command, cwd=ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT)
         try:
             wait(lambda: "watching" in log.read_text(), "the copilot to start")
             window = wait(lambda: window_ids(env, "Ghostpilot practice"), "the practice window")[0]
             subprocess.run(["xdotool", "windowmove", window, *map(str, DEMO_AT)], env=env, check=True)
-            x, y, width, height = wait(lambda: moved(env, window), "the practice window to move")
-            xdotool(env, "mousemove", str(x + width // 3), str(y + height // 3))
-            xdotool(env, "key", "ctrl+space")
-            prompt = wait(lambda: window_ids(env, "Ghostpilot goal"), "the goal prompt")[0]
-            xdotool(env, "type", "--delay", "20", GOAL_TYPED)
-            time.sleep(0.8)  # the caret and text paint
-            px, py, pw, ph = geometry(env, prompt)
-            grab(
-                env,
-                (x - 30, y - 30, max(x + width, px + pw) + 30, max(y + height, py + ph) + 30),
-                out / "goal-prompt.png",
-            )
-            xdotool(env, "type", GOAL_REST)
-            xdotool(env, "key", "Return")
-            wait(lambda: not window_ids(env, "Ghostpilot goal"), "the prompt to close")
-            raise_overlay(env)
-            time.sleep(1.0)
-            grab(env, (x - 30, 0, SCREEN[0], y + height + 30), out / "goal-corner.png")
+            yield wait(lambda: moved(env, window), "the practice window to move")
         finally:
-            app.terminate()
+            app.terminate()  # SIGTERM: the app quits cleanly and the log is flushed
             app.wait(timeout=30)
 
 
