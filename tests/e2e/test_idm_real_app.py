@@ -46,6 +46,6 @@ def test_label_a_recording_of_a_real_form(tmp_path: Path) -> None:
     # (time base, coordinates, cursor compositing, resampling), not a slightly worse model. The shipped IDM
     # tracks the real X cursor poorly in text fields (pointer R² is negative there), so R² is not asserted.
     assert close > 0.05, close  # chance: a 40x40 px square of a 1280x720 screen, ~0.2 %
-    # ~10 visible keys in 6 s: under load the recorder drops frames and 2 of 10 were seen found; a broken
+    # ~10 visible keys in 6 s: under load the recorder drops frames and only 2 of 10 were found; a broken
     # time base or key path finds none (a press must match within 2 ticks, with the right key shape)
     assert scores["key.down (visible)"].recall > 0.15, scores
