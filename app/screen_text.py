@@ -17,8 +17,7 @@ from typing import Protocol
 
 import numpy as np
 
-from inference.goal_features import ScreenText as GoalText
-from inference.goal_features import TextSnapshot, snapshot_from
+from inference.goal_features import TextSnapshot, as_screen_texts, snapshot_from
 from inference.goals.grounding import Goal, parse_goal, rank_boxes
 from inference.goals.ocr import TextBox
 from inference.goals.ocr_decode import Box
@@ -234,7 +233,7 @@ class ScreenTextWorker:
             step_embeddings=None if vectors is None else vectors[2],
             model_input=snapshot_from(
                 frame_time,
-                [GoalText(b.text, (b.box[0], b.box[1], b.box[2], b.box[3]), b.confidence) for b in boxes],
+                as_screen_texts(boxes),
                 None if goal is None else goal.text,
                 self._embed_cached,
             ),

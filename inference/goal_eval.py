@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from inference.episodes import Episode, find_episodes, read_episode
-from inference.goal_features import ScreenText, snapshot_from
+from inference.goal_features import ScreenText, as_screen_texts, snapshot_from
 
 Reader = Callable[[np.ndarray], Sequence[Any]]
 
@@ -66,7 +66,7 @@ def suggested_click(
 
 
 def read_texts(read: Reader, frame: np.ndarray) -> list[ScreenText]:
-    return [ScreenText(b.text, tuple(map(float, b.box)), float(b.confidence)) for b in read(frame)]  # type: ignore[arg-type]
+    return as_screen_texts(read(frame))
 
 
 def first_click(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -37,6 +38,11 @@ class ScreenText:
     @property
     def centre(self) -> tuple[float, float]:
         return ((self.box[0] + self.box[2]) / 2, (self.box[1] + self.box[3]) / 2)
+
+
+def as_screen_texts(boxes: Sequence[Any]) -> list[ScreenText]:
+    """OCR boxes (anything with text, box and confidence, e.g. inference.goals.ocr.TextBox) -> ScreenTexts."""
+    return [ScreenText(b.text, (b.box[0], b.box[1], b.box[2], b.box[3]), float(b.confidence)) for b in boxes]
 
 
 def words(text: str) -> list[str]:

@@ -26,6 +26,7 @@ class GoalState:
         self.on_target = False  # the last click landed where the goal pointed
         self.typed_keys: list[str] = []  # keys typed since that click
         self.done: list[str] = []  # quoted texts already typed in full
+        self._ranked: tuple[TextSnapshot | None, dict[str, np.ndarray]] | None = None  # inputs of a goal snapshot
 
     def _goal_embedding(self) -> np.ndarray | None:
         snap = self.snapshot
@@ -35,11 +36,15 @@ class GoalState:
         """The model's `goal` and `texts` inputs; remembers which text fills each slot."""
         snap, goal_embedding = self.snapshot, self._goal_embedding()
         goal = self.goal if goal_embedding is not None else None
+        if goal is not None and self._ranked is not None and self._ranked[0] is snap:
+            return self._ranked[1]  # with a goal the slots follow the snapshot, not the pointer: once per snapshot
         texts: tuple[ScreenText, ...] = snap.texts if snap is not None else ()
         vectors = snap.embeddings if snap is not None else np.zeros((0, goal_features.EMBED_DIM), np.float32)
         slots, filled = goal_features.text_input(texts, vectors, goal, goal_embedding, pointer, width, height)
         self.slots = [texts[i] if i >= 0 else None for i in filled]
-        return {"goal": goal_features.goal_input(goal_embedding), "texts": slots}
+        inputs = {"goal": goal_features.goal_input(goal_embedding), "texts": slots}
+        self._ranked = (snap, inputs) if goal is not None else None
+        return inputs
 
     def clicked(self, point: tuple[float, float]) -> None:
         grounded = self.grounded
