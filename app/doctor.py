@@ -7,7 +7,6 @@ real parts (an X connection, one mss grab, a pynput listener, a key grab, the mo
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import dataclasses
 import os
 import sqlite3
@@ -16,67 +15,19 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from app.settings import Settings, default_settings_path, load_settings
-from inference.errors import GhostpilotError
-
-STATUSES = ("ok", "warn", "fail")
-CUDA = "CUDAExecutionProvider"
-FIX_DISPLAY_FIRST = "fix the display check first"
-
-
-@dataclass(frozen=True)
-class Check:
-    name: str
-    status: str  # "ok", "warn" or "fail"
-    detail: str  # what was found, one line
-    fix: str = ""  # what to do about it, one line; empty for "ok"
-
-
-class _Context:
-    """What several checks share, computed once: the settings and one X connection."""
-
-    def __init__(self, settings_path: Path | None) -> None:
-        self.settings_path = settings_path or default_settings_path()
-        self.settings_error: GhostpilotError | None = None
-        try:
-            self.settings = load_settings(self.settings_path)
-        except GhostpilotError as exc:
-            self.settings, self.settings_error = Settings(), exc
-        self.display_error: GhostpilotError | None = None
-
-    @property
-    def is_x11(self) -> bool:
-        return sys.platform.startswith("linux")
-
-    @cached_property
-    def display(self) -> Any | None:
-        """An open X connection, or None (display_error says why)."""
-        if not self.is_x11:
-            return None
-        from app.x11 import open_display
-
-        try:
-            return open_display()
-        except GhostpilotError as exc:
-            self.display_error = exc
-            return None
-
-    def close(self) -> None:
-        display = self.__dict__.get("display")  # only if a check opened it
-        if display is not None:
-            display.close()
+from app.doctor_base import FIX_DISPLAY_FIRST, STATUSES, Check, DoctorContext
+from app.doctor_runtime import check_model, check_provider, check_screen_text
+from app.settings import Settings
 
 
 def _wayland_session() -> bool:
     return bool(os.environ.get("WAYLAND_DISPLAY")) or os.environ.get("XDG_SESSION_TYPE", "").lower() == "wayland"
 
 
-def check_display(ctx: _Context) -> Check:
+def check_display(ctx: DoctorContext) -> Check:
     if sys.platform == "win32":
         return Check("display", "ok", "Windows desktop")
     if sys.platform == "darwin":
@@ -113,7 +64,7 @@ def check_display(ctx: _Context) -> Check:
     return Check("display", "ok", found)
 
 
-def check_capture(ctx: _Context) -> Check:
+def check_capture(ctx: DoctorContext) -> Check:
     if ctx.is_x11 and ctx.display is None:
         return Check("capture", "fail", "needs a display", FIX_DISPLAY_FIRST)
     import mss
@@ -171,7 +122,7 @@ def _listener_starts() -> str | None:
     return None if ready else "the pynput listener did not become ready within 10 s"
 
 
-def check_input(ctx: _Context) -> Check:
+def check_input(ctx: DoctorContext) -> Check:
     if ctx.is_x11:
         if ctx.display is None:
             return Check("input", "fail", "needs a display", FIX_DISPLAY_FIRST)
@@ -190,7 +141,7 @@ def check_input(ctx: _Context) -> Check:
     return Check("input", "ok", "pynput listener starts" + ("; RECORD and XTEST present" if ctx.is_x11 else ""))
 
 
-def check_compositor(ctx: _Context) -> Check:
+def check_compositor(ctx: DoctorContext) -> Check:
     if not ctx.is_x11:
         return Check("compositor", "ok", "the system composites windows")
     if ctx.display is None:
@@ -207,7 +158,7 @@ def check_compositor(ctx: _Context) -> Check:
     )
 
 
-def check_global_keys(ctx: _Context) -> Check:
+def check_global_keys(ctx: DoctorContext) -> Check:
     if not ctx.is_x11:
         return Check("global keys", "warn", f"not checked on {sys.platform}", "")
     if ctx.display is None:
@@ -236,68 +187,6 @@ def check_global_keys(ctx: _Context) -> Check:
     return Check("global keys", "ok", f"{len(bindings)} bindings can be grabbed (accept: {ctx.settings.keys.accept})")
 
 
-def _cuda_unavailable_reason() -> tuple[bool, str]:
-    """(driver present, why onnxruntime cannot run CUDA) from loading the libraries it needs ourselves."""
-    import onnxruntime
-
-    driver = "nvcuda.dll" if sys.platform == "win32" else "libcuda.so.1"
-    try:
-        ctypes.CDLL(driver)
-    except OSError:
-        return False, f"no NVIDIA driver ({driver} not found)"
-    name = "onnxruntime_providers_cuda.dll" if sys.platform == "win32" else "libonnxruntime_providers_cuda.so"
-    try:
-        ctypes.CDLL(str(Path(onnxruntime.__file__).parent / "capi" / name))
-    except OSError as exc:
-        return True, f"its CUDA provider cannot load ({str(exc).splitlines()[0][:160]})"
-    return True, "onnxruntime fell back to CPU when creating the session"
-
-
-def check_provider(ctx: _Context) -> Check:
-    import onnxruntime
-
-    from app.models import resolve_model
-    from inference import load_predictor
-
-    available = onnxruntime.get_available_providers()
-    listed = ", ".join(p.removesuffix("ExecutionProvider") for p in available)
-    device = ctx.settings.device
-    try:
-        running = load_predictor(resolve_model(ctx.settings.model), device=device).provider
-    except GhostpilotError as exc:
-        if device == "cuda":
-            return Check("execution provider", "fail", f"device is 'cuda': {exc}", "set device to auto or cpu")
-        return Check("execution provider", "warn", f"available: {listed}; the model does not load", "see model")
-    detail = f"the model runs on {running} (available: {listed})"
-    if CUDA in available and running != CUDA and device == "auto":
-        driver, reason = _cuda_unavailable_reason()
-        if not driver:
-            return Check("execution provider", "ok", f"{detail}; {reason}")
-        return Check(
-            "execution provider",
-            "warn",
-            f"{detail}; CUDA is listed but not running: {reason}",
-            "install the CUDA and cuDNN libraries this onnxruntime-gpu needs, or set device to cpu",
-        )
-    return Check("execution provider", "ok", detail)
-
-
-def check_model(ctx: _Context) -> Check:
-    from app.models import resolve_model
-    from inference import load_predictor
-
-    which = ctx.settings.model or "the shipped default"
-    try:
-        predictor = load_predictor(resolve_model(ctx.settings.model), device="cpu")
-    except GhostpilotError as exc:
-        fix = "point settings 'model' at a valid .onnx file, or remove it to use the default"
-        if ctx.settings.model is None:
-            fix = "reinstall Ghostpilot to restore the default model"
-        return Check("model", "fail", f"{which}: {exc}", fix)
-    size_mb = predictor.path.stat().st_size / 2**20
-    return Check("model", "ok", f"{predictor.name} loads ({predictor.path}, {size_mb:.1f} MB)")
-
-
 def _data_dir(settings: Settings) -> Path:
     import platformdirs
 
@@ -314,7 +203,7 @@ def _log_name() -> str:
     return str(LOG_NAME)
 
 
-def check_database(ctx: _Context) -> Check:
+def check_database(ctx: DoctorContext) -> Check:
     folder = _data_dir(ctx.settings)
     try:
         if not folder.exists():
@@ -349,7 +238,7 @@ def check_database(ctx: _Context) -> Check:
     return Check("database", "ok", f"{path} passes quick_check ({path.stat().st_size / 2**20:.1f} MB)")
 
 
-def check_settings(ctx: _Context) -> Check:
+def check_settings(ctx: DoctorContext) -> Check:
     if ctx.settings_error is not None:
         return Check(
             "settings",
@@ -362,7 +251,7 @@ def check_settings(ctx: _Context) -> Check:
     return Check("settings", "ok", f"{ctx.settings_path} is valid")
 
 
-CHECKS: tuple[tuple[str, Callable[[_Context], Check]], ...] = (
+CHECKS: tuple[tuple[str, Callable[[DoctorContext], Check]], ...] = (
     ("settings", check_settings),
     ("display", check_display),
     ("capture", check_capture),
@@ -371,6 +260,7 @@ CHECKS: tuple[tuple[str, Callable[[_Context], Check]], ...] = (
     ("global keys", check_global_keys),
     ("model", check_model),
     ("execution provider", check_provider),
+    ("screen text", check_screen_text),
     ("database", check_database),
 )
 
@@ -379,7 +269,7 @@ def run_checks(settings_path: Path | None = None) -> list[Check]:
     """Every check, in order; an unexpected error inside one becomes that check's "fail", never a traceback."""
     results: list[Check] = []
     try:
-        ctx = _Context(settings_path)
+        ctx = DoctorContext(settings_path)
     except Exception as exc:  # the settings module itself failed: report and go on with nothing else
         return [Check("settings", "fail", f"{type(exc).__name__}: {exc}", "report this as a bug")]
     try:

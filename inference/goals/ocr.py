@@ -63,8 +63,14 @@ class OcrConfig:
     post: DetectorPost = field(default_factory=DetectorPost)
 
 
+BUNDLED_DIR = Path(__file__).resolve().parents[2] / "assets" / "models" / "ocr"
+"""Where the PyInstaller bundle carries the two ONNX files (packaging/ghostpilot.spec); absent in a checkout."""
+
+
 def model_dir() -> Path:
-    """The folder holding the PP-OCRv4 ONNX files inside the installed rapidocr_onnxruntime wheel."""
+    """The folder holding the PP-OCRv4 ONNX files: the bundle's copy, else the installed rapidocr wheel's."""
+    if all((BUNDLED_DIR / name).is_file() for name in (DET_FILE, REC_FILE)):
+        return BUNDLED_DIR
     spec = importlib.util.find_spec("rapidocr_onnxruntime")  # locate only: importing it would need OpenCV
     if spec is None or not spec.submodule_search_locations:
         raise OcrError(

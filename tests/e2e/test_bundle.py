@@ -8,6 +8,7 @@ torch is missing (the bundle has no torch). Skipped only when PyInstaller is not
 from __future__ import annotations
 
 import configparser
+import json
 import os
 import shutil
 import signal
@@ -16,6 +17,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from inference import __version__
@@ -65,6 +67,9 @@ def test_bundle_has_the_model_and_no_torch_or_cuda_provider(bundle: Path) -> Non
     internal = bundle / "_internal"
     assert (internal / "assets" / "models" / "ghostpilot-default.onnx").is_file()
     assert (internal / "assets" / "models" / "default-model.json").is_file()
+    assert (internal / "assets" / "models" / "minilm-l6-v2-int8.onnx").is_file()  # goals: the text encoder,
+    assert (internal / "assets" / "models" / "minilm" / "tokenizer.json").is_file()  # its tokenizer
+    assert len(list((internal / "assets" / "models" / "ocr").glob("*.onnx"))) == 2  # and the OCR models
     assert not (internal / "torch").exists()
     assert not list(internal.rglob("libonnxruntime_providers_cuda*"))
     assert folder_mb(bundle) < MAX_BUNDLE_MB, f"{folder_mb(bundle):.0f} MB"
@@ -79,6 +84,8 @@ def test_bundle_doctor_passes_on_a_real_display(bundle: Path, display_env: str) 
     assert lines["input"].startswith("ok"), result.stdout  # pynput's X backend is in the bundle
     model = lines["model"]
     assert model.startswith("ok") and str(bundle) in model, model  # the default model from inside the bundle
+    screen_text = next(line for line in result.stdout.splitlines() if " screen text " in line)
+    assert screen_text.startswith("ok") and "OCR read" in screen_text, result.stdout  # goals work in the bundle
 
 
 @pytest.mark.slow
@@ -99,7 +106,26 @@ def test_bundle_runs_the_desktop_app(bundle: Path, display_env: str, tmp_path: P
                 app.kill()
     text = log.read_text()
     assert "watching" in text and "on CPUExecutionProvider" in text, text
+    assert "screen text unavailable" not in text, text  # the default model's goals have their OCR and encoder
     assert app.returncode == 0, text
+
+
+@pytest.mark.slow
+def test_bundle_labels_a_frame_folder_with_its_idm(bundle: Path, tmp_path: Path) -> None:
+    """`label` runs the bundled IDM models on a folder of PNG frames (video needs PyAV, left out of the bundle)."""
+    from inference.idm.synth_frames import iter_frames, random_look
+    from inference.synthetic.generate import encode_png, simulate_episode
+
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    looks = iter_frames(simulate_episode(4, (640, 360)), random_look(np.random.default_rng(0), damage=False), 30)
+    for index, (_, frame) in enumerate(looks):
+        (frames / f"{index * 33:07d}.png").write_bytes(encode_png(frame))
+    result = run_bundle(bundle, "label", str(frames), str(tmp_path / "labelled"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "IDM-labelled events" in result.stdout, result.stdout
+    meta = json.loads((tmp_path / "labelled" / "meta.json").read_text())
+    assert meta["source"] == "idm" and (meta["screen_width"], meta["screen_height"]) == (640, 360), meta
 
 
 @pytest.mark.slow
