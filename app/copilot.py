@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.context_frames import ContextFrameCollector
 from app.copilot_parts import CopilotParts
 from app.ghost import ghost_rects
 from app.goal import GoalControl
@@ -67,6 +68,7 @@ class Copilot:
         self._followed: set[str] = set()  # ghosts the user carried out by hand: right, so not refused
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.context_frames = ContextFrameCollector.for_parts(parts, self._denied_at)  # frames around each ghost
 
     # ----- lifecycle -----
     @property
@@ -210,6 +212,7 @@ class Copilot:
         self._private = bool(state.denied)
         if self._private:
             self.tracker.abandon(now)
+            self.context_frames.forget()
             self.parts.on_notice(f"private window ({state.reason}): nothing is watched or stored")
         else:
             self.parts.on_notice("watching again")
@@ -244,11 +247,13 @@ class Copilot:
 
     def _feed_frame(self) -> None:
         frame = self.parts.capture.latest() if self.parts.capture is not None else None
+        self.context_frames.tick(frame, self.pointer)
         if frame is not None and frame.t >= self._last_frame_t + max(self.frame_interval, 1e-9):
             self._last_frame_t = frame.t
             if self._denied_at(float(frame.t)):
                 return  # captured while a private window had the focus
             self.parts.session.observe_frame(frame.t, frame.rgb)
+            self.context_frames.fed(frame.t, frame.rgb, self.pointer)
             self.goals.offer_frame(frame.t, frame.rgb)
 
     def _predict(self, now: float) -> bool:
@@ -292,6 +297,7 @@ class Copilot:
             if frame is not None and self._denied_at(float(frame.t)):
                 frame = None
             self.parts.logbook.suggestion(ghost, self._latency_ms, frame, window)
+            self.context_frames.shown(ghost.id, ghost.shown_at)
 
     def _command(self, name: str, now: float) -> bool:
         if name == "pause":
@@ -300,6 +306,7 @@ class Copilot:
                 self.parts.on_notice("watching again")
             else:
                 self.tracker.abandon(now)
+                self.context_frames.forget()
                 self.status = "paused"
                 self.parts.on_notice("paused: nothing is observed or stored until you resume")
             return True

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from app.paths import data_dir, private_umask
-from app.store_schema import iter_events, iter_suggestions, read_sessions
+from app.store_read import iter_context_frames, iter_events, iter_suggestions, read_sessions
 from inference.episodes import EpisodeMeta, Event, frame_name, validate_event, write_episode
 from inference.errors import GhostpilotError
 
@@ -38,7 +38,7 @@ class ExportOptions:
     since: float | None = None  # unix time: sessions that started earlier are left out
     context_s: float = 5.0  # seconds of events before each suggestion kept as its context
     redact: bool = True  # apply app/redact.py to key events when it is installed
-    frames: bool = True  # episodes: write each suggestion's thumbnail as a frame
+    frames: bool = True  # episodes: write the frames around each suggestion (or its thumbnail) into frames/
 
 
 @dataclass(frozen=True)
@@ -105,13 +105,15 @@ def iter_corrections(
     options: ExportOptions, sessions: list[dict[str, Any]], redactor: Redactor | None
 ) -> Iterator[dict[str, Any]]:
     """One record per suggestion: session, the suggestion, its decision, the correction, the preceding events
-    (the last `context_s` seconds) and the PNG thumbnail the store kept. Constant memory per session."""
+    (the last `context_s` seconds), the PNG thumbnail and the frames around it at the model's resolution.
+    Constant memory: three streams per session (events, suggestions, frames) advance together."""
     path = log_path(options)
     for session in sessions:
         events = iter_events(path, session["id"])
         window: deque[Event] = deque()
         pending: Event | None = None
         suggestions = iter_suggestions(path, session_id=session["id"], newest_first=False)
+        frames = _FrameCursor(iter_context_frames(path, session["id"]))
         try:
             for row in suggestions:
                 t = float(row["t"])
@@ -123,10 +125,35 @@ def iter_corrections(
                     pending = None
                 while window and window[0]["t"] < t - options.context_s:
                     window.popleft()
-                yield _record(session, row, list(window), redactor)
+                yield _record(session, row, list(window), redactor) | {"context_frames": frames.take(row["id"])}
         finally:
             suggestions.close()
             events.close()
+            frames.close()
+
+
+class _FrameCursor:
+    """Context frames come sorted like the suggestions they belong to: take each suggestion's run in turn."""
+
+    def __init__(self, rows: Iterator[dict[str, Any]]) -> None:
+        self.rows, self.next_row = rows, next(rows, None)
+
+    def take(self, suggestion_id: str) -> list[dict[str, Any]]:
+        taken = []
+        while self.next_row is not None and self.next_row["suggestion_id"] == suggestion_id:
+            row = self.next_row
+            taken.append({
+                "offset_s": row["offset_s"], "pointer": [row["pointer_x"], row["pointer_y"]],
+                "screen": [row["screen_width"], row["screen_height"]],
+                "global_png": row["global_png"], "crop_png": row["crop_png"],
+            })  # fmt: skip
+            self.next_row = next(self.rows, None)
+        return taken
+
+    def close(self) -> None:
+        close = getattr(self.rows, "close", None)
+        if close is not None:
+            close()
 
 
 def _record(
@@ -136,7 +163,7 @@ def _record(
     return {
         "session_id": session["id"], "suggestion_id": row["id"], "t": row["t"],
         "screen_width": session["screen_width"], "screen_height": session["screen_height"],
-        "goal": row["goal"] if row["goal"] is not None else session["goal"], "window": row["window"],
+        "goal": row["goal"], "window": row["window"],
         "kind": row["kind"], "suggested_events": _redacted(row["events"], redactor), "click": click,
         "confidence": row["confidence"], "alternatives": row["alternatives"],
         "model_version": row["model_version"], "latency_ms": row["latency_ms"],
@@ -147,10 +174,19 @@ def _record(
 
 
 def _json_ready(record: dict[str, Any]) -> dict[str, Any]:
-    out = {k: v for k, v in record.items() if k != "frame_png"}
+    out = {k: v for k, v in record.items() if k not in ("frame_png", "context_frames")}
     png = record["frame_png"]
-    out["frame_png_base64"] = base64.b64encode(png).decode("ascii") if png is not None else None
+    out["frame_png_base64"] = _b64(png) if png is not None else None
+    out["context_frames"] = [
+        {k: v for k, v in frame.items() if not k.endswith("_png")}
+        | {"global_png_base64": _b64(frame["global_png"]), "crop_png_base64": _b64(frame["crop_png"])}
+        for frame in record.get("context_frames", [])
+    ]
     return out
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
 
 
 def export_jsonl(out: Path, options: ExportOptions, progress: Progress | None = None) -> ExportSummary:
@@ -163,7 +199,7 @@ def export_jsonl(out: Path, options: ExportOptions, progress: Progress | None = 
         for record in iter_corrections(options, sessions, redactor):
             lines.write(json.dumps(_json_ready(record), separators=(",", ":")) + "\n")
             count += 1
-            frames += record["frame_png"] is not None
+            frames += len(record["context_frames"]) or record["frame_png"] is not None
             events += len(record["preceding_events"])
             if progress:
                 progress(1)
@@ -208,8 +244,8 @@ def _valid_events(events: Iterable[Event], skipped: list[int]) -> Iterator[Event
 
 
 def _sidecar_line(record: dict[str, Any]) -> str:
-    keep = ("suggestion_id", "t", "kind", "suggested_events", "click", "confidence", "decision", "decision_t",
-            "steps_accepted", "endpoint_error_px", "correction")  # fmt: skip
+    keep = ("suggestion_id", "t", "kind", "suggested_events", "click", "confidence", "goal", "decision",
+            "decision_t", "steps_accepted", "endpoint_error_px", "correction")  # fmt: skip
     return json.dumps({k: record[k] for k in keep}, separators=(",", ":")) + "\n"
 
 
@@ -239,16 +275,42 @@ def _write_session_episode(
         for record in iter_corrections(options, [session], redactor):
             sidecar.write(_sidecar_line(record))
             suggestions += 1
-            t_ms = int(record["t"] * 1000)
-            if options.frames and record["frame_png"] is not None and t_ms not in seen_ms:
-                from PIL import Image
-
-                seen_ms.add(t_ms)
-                (folder / "frames").mkdir(exist_ok=True)
-                rgb = _upscaled(record["frame_png"], meta.screen_width, meta.screen_height)
-                Image.fromarray(rgb).save(folder / "frames" / frame_name(t_ms), compress_level=1)
-                frames += 1
+            if options.frames:
+                frames += _write_frames(folder, record, (meta.screen_width, meta.screen_height), seen_ms)
     return counted[0], suggestions, frames
+
+
+def _write_frames(folder: Path, record: dict[str, Any], screen: tuple[int, int], seen_ms: set[int]) -> int:
+    """A suggestion's context frames as screen-sized PNGs (inference.features.compose_frame); a log from before
+    context frames has only the thumbnail, stretched. Returns how many frames were written."""
+    from PIL import Image
+
+    from inference.features import compose_frame
+
+    written = 0
+    for frame in record["context_frames"] or [None]:
+        if frame is None and record["frame_png"] is None:
+            break
+        t_ms = int(round((record["t"] + (frame["offset_s"] if frame else 0.0)) * 1000))
+        if t_ms in seen_ms or t_ms < 0:
+            continue
+        if frame is None:
+            rgb = _upscaled(record["frame_png"], *screen)
+        else:
+            (x, y), (width, height) = frame["pointer"], screen
+            rgb = compose_frame(_png_rgb(frame["global_png"]), _png_rgb(frame["crop_png"]), x, y, width, height)
+        seen_ms.add(t_ms)
+        (folder / "frames").mkdir(exist_ok=True)
+        Image.fromarray(rgb).save(folder / "frames" / frame_name(t_ms), compress_level=1)
+        written += 1
+    return written
+
+
+def _png_rgb(png: bytes) -> np.ndarray:
+    from PIL import Image
+
+    with Image.open(io.BytesIO(png)) as image:
+        return np.asarray(image.convert("RGB"))
 
 
 def export_episodes(out: Path, options: ExportOptions, progress: Progress | None = None) -> ExportSummary:

@@ -45,6 +45,9 @@ def _schema(pa: Any) -> Any:
         ("decision", pa.string()), ("steps_accepted", pa.int64()), ("endpoint_error_px", pa.float32()),
         ("session_id", pa.string()), ("suggestion_id", pa.string()),
         *((name, pa.string()) for name in JSON_COLUMNS),
+        ("observation.context_frames", pa.list_(pa.struct([
+            ("offset_s", pa.float32()), ("pointer", xy), ("global", pa.binary()), ("crop", pa.binary()),
+        ]))),
     ])  # fmt: skip
 
 
@@ -62,6 +65,9 @@ def _features(image_shape: list[int] | None) -> dict[str, Any]:
         "suggestion.kind": f("string", [1]), "suggestion.confidence": f("float32", [1]),
         "decision": f("string", [1]), "steps_accepted": f("int64", [1]), "endpoint_error_px": f("float32", [1]),
         "session_id": f("string", [1]), "suggestion_id": f("string", [1]),
+        # the frames around the suggestion at the model's resolution: PNGs of the 128 x 64 whole-screen view
+        # and the 64 x 64 full-resolution crop at `pointer`, `offset_s` from the suggestion (docs/learning.md)
+        "observation.context_frames": f("context_frames", [None], ["offset_s", "pointer", "global", "crop"]),
     }  # fmt: skip
     features.update({name: f("string", [1], ["json"]) for name in JSON_COLUMNS})
     for name in ("timestamp",):
@@ -133,6 +139,10 @@ def _row(record: dict[str, Any], index: int, episode: int, frame: int, task: int
         "suggestion.alternatives": json.dumps(record["alternatives"]),
         "correction": json.dumps(record["correction"]),
         "observation.preceding_events": json.dumps(record["preceding_events"]),
+        "observation.context_frames": [
+            {"offset_s": c["offset_s"], "pointer": c["pointer"], "global": c["global_png"], "crop": c["crop_png"]}
+            for c in record.get("context_frames", [])
+        ],
     }  # fmt: skip
 
 

@@ -13,7 +13,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from app.store import DecisionRecord, SessionRecord, Store, SuggestionRecord
+from app.context_frames import NearbyFrame
+from app.store import ContextFrame, ContextFramesRecord, DecisionRecord, SessionRecord, Store, SuggestionRecord
 from app.tracker import Decision, ShownGhost
 from inference.episodes import Event
 
@@ -47,6 +48,10 @@ class StoreLogbook:
             frame=getattr(frame, "rgb", None),
         )
         self.store.log_suggestion(record)
+
+    def context_frames(self, suggestion_id: str, frames: list[NearbyFrame]) -> None:
+        record = ContextFramesRecord(suggestion_id, tuple(ContextFrame(f.offset_s, f.pointer, f.rgb) for f in frames))
+        self.store.log_context_frames(record)
 
     def decision(self, decision: Decision) -> None:
         self.store.log_decision(

@@ -33,6 +33,7 @@ class Deleted:
     suggestions: int = 0
     decisions: int = 0
     sessions: int = 0
+    frames: int = 0  # context frames (app/context_frames.py)
 
     def __iadd__(self, other: Deleted) -> Deleted:
         for f in fields(self):
@@ -41,12 +42,12 @@ class Deleted:
 
     @property
     def total(self) -> int:
-        return self.events + self.suggestions + self.decisions + self.sessions
+        return self.events + self.suggestions + self.decisions + self.sessions + self.frames
 
     def describe(self) -> str:
         return (
             f"{self.events} events, {self.suggestions} suggestions, {self.decisions} decisions, "
-            f"{self.sessions} sessions"
+            f"{self.sessions} sessions, {self.frames} frames"
         )
 
 
@@ -67,6 +68,11 @@ _DECIDED_IN = (
     "SELECT d.suggestion_id FROM decisions d JOIN suggestions s ON s.id = d.suggestion_id "
     f"JOIN sessions se ON se.id = s.session_id WHERE {_in_window('d.t')}"
 )
+_FRAMES_IN = (
+    "SELECT c.rowid FROM context_frames c JOIN suggestions s ON s.id = c.suggestion_id "
+    f"JOIN sessions se ON se.id = s.session_id WHERE {_in_window('s.t + c.offset_s')} "
+    f"OR c.suggestion_id IN ({_SUGGESTIONS_IN})"
+)  # frames taken in the window, and every frame of a suggestion that goes
 _EVENTS_IN = f"SELECT e.id FROM events e JOIN sessions se ON se.id = e.session_id WHERE {_in_window('e.t')}"
 _EMPTY_SESSIONS = """
 DELETE FROM sessions WHERE started_at >= :since AND started_at < :until AND id IS NOT :keep
@@ -78,13 +84,14 @@ DELETE FROM sessions WHERE started_at >= :since AND started_at < :until AND id I
 def delete_window(
     conn: sqlite3.Connection, since: float, until: float, keep: str | None = None, unended: bool = False
 ) -> Deleted:
-    """Delete what happened in [since, until) (unix time): events, suggestions, their decisions, and the sessions
-    left empty. A session still running (no end time) keeps its row unless `unended`, with its goal cleared:
-    a running copilot's later rows refer to it."""
+    """Delete what happened in [since, until) (unix time): events, suggestions, their decisions and frames, and
+    the sessions left empty. A session still running (no end time) keeps its row unless `unended`, with its goal
+    cleared: a running copilot's later rows refer to it."""
     window = {"since": since, "until": until, "keep": keep, "unended": int(unended)}
     conn.execute("PRAGMA secure_delete = ON")
     with conn:
         deleted = Deleted()
+        deleted.frames = conn.execute(f"DELETE FROM context_frames WHERE rowid IN ({_FRAMES_IN})", window).rowcount
         deleted.decisions = conn.execute(
             f"DELETE FROM decisions WHERE suggestion_id IN ({_SUGGESTIONS_IN} UNION {_DECIDED_IN})", window
         ).rowcount
@@ -102,6 +109,10 @@ def delete_sessions(conn: sqlite3.Connection, ids: list[str]) -> Deleted:
     with conn:
         for session_id in ids:
             args = (session_id,)
+            deleted.frames += conn.execute(
+                "DELETE FROM context_frames WHERE suggestion_id IN (SELECT id FROM suggestions WHERE session_id = ?)",
+                args,
+            ).rowcount
             deleted.decisions += conn.execute(
                 "DELETE FROM decisions WHERE suggestion_id IN (SELECT id FROM suggestions WHERE session_id = ?)", args
             ).rowcount
@@ -128,7 +139,9 @@ _SESSION_SIZES = """
 SELECT se.id,
   (SELECT coalesce(sum(length(data)), 0) + 48 * count(*) FROM events WHERE session_id = se.id)
   + (SELECT coalesce(sum(length(events) + length(alternatives) + coalesce(length(frame), 0)), 0) + 160 * count(*)
-     FROM suggestions WHERE session_id = se.id) + 200
+     FROM suggestions WHERE session_id = se.id)
+  + (SELECT coalesce(sum(length(c.global_png) + length(c.crop_png)), 0) + 64 * count(*)
+     FROM context_frames c JOIN suggestions s ON s.id = c.suggestion_id WHERE s.session_id = se.id) + 200
 FROM sessions se ORDER BY se.started_at, se.rowid"""
 
 

@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from app.retention import ALL_TIME, Deleted, compact, delete_window, forget
-from app.store_schema import LogFileError, connect_writer, iter_suggestions, read_sessions
+from app.store_read import iter_suggestions, read_sessions
+from app.store_schema import LogFileError, connect_writer
 from inference.errors import GhostpilotError
 
 FILTERS: dict[str, tuple[str, ...] | None] = {  # filter name -> decisions shown (None: every entry)
@@ -259,6 +260,9 @@ def delete_suggestions(conn: sqlite3.Connection, ids: list[str]) -> Deleted:
     conn.execute("PRAGMA secure_delete = ON")
     with conn:
         for suggestion_id in ids:
+            deleted.frames += conn.execute(
+                "DELETE FROM context_frames WHERE suggestion_id = ?", (suggestion_id,)
+            ).rowcount
             deleted.decisions += conn.execute(
                 "DELETE FROM decisions WHERE suggestion_id = ?", (suggestion_id,)
             ).rowcount

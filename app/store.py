@@ -24,34 +24,40 @@ from sqlite_utils import Database
 
 from app.paths import data_dir
 from app.store_queue import QueuedItem, WriteQueue
+from app.store_read import (
+    count_rows,
+    iter_context_frames,
+    iter_events,
+    iter_suggestions,
+    read_events,
+    read_sessions,
+    read_suggestions,
+)
 from app.store_schema import (
     DECISIONS,
     SUGGESTION_KINDS,
+    ContextFrame,
+    ContextFramesRecord,
     DecisionRecord,
     LogFileError,
     SessionRecord,
     SuggestionRecord,
     check_rgb,
     connect_writer,
-    count_rows,
+    context_frame_rows,
     decision_row,
     event_rows,
     frame_thumbnail,
-    iter_events,
-    iter_suggestions,
     new_id,
-    read_events,
-    read_sessions,
-    read_suggestions,
     session_row,
     suggestion_row,
 )
 from inference.episodes import Event
 
 __all__ = [
-    "DecisionRecord", "LogFileError", "SessionRecord", "Store", "StoreOptions", "StoreStatus", "SuggestionRecord",
-    "count_rows", "frame_thumbnail", "iter_events", "iter_suggestions", "new_id", "read_events", "read_sessions",
-    "read_suggestions",
+    "ContextFrame", "ContextFramesRecord", "DecisionRecord", "LogFileError", "SessionRecord", "Store",
+    "StoreOptions", "StoreStatus", "SuggestionRecord", "count_rows", "frame_thumbnail", "iter_context_frames",
+    "iter_events", "iter_suggestions", "new_id", "read_events", "read_sessions", "read_suggestions",
 ]  # fmt: skip
 
 LOG_NAME = "ghostpilot.db"
@@ -85,6 +91,7 @@ _ROWS: dict[str, Callable[[Any], list[dict[str, Any]]]] = {
     "events": lambda payload: event_rows(*payload),
     "suggestions": lambda record: [suggestion_row(record)],
     "decisions": lambda record: [decision_row(record)],
+    "context_frames": context_frame_rows,
     "end": lambda payload: [{"id": payload[0], "ended_at": payload[1]}],
 }
 
@@ -328,6 +335,14 @@ class Store:
         size = 2000 + EVENT_BYTES * (len(record.events) + len(record.alternatives)) + frame_size
         self._queue.put(QueuedItem("suggestions", record, 1, size, frame_size=frame_size))
         return record.id
+
+    def log_context_frames(self, record: ContextFramesRecord) -> None:
+        """Queue the frames around a suggestion (logged after it); the writer reduces them to the model's
+        resolution, so the loop only hands over references to frames the capture never changes again."""
+        for frame in record.frames:
+            check_rgb(frame.rgb)
+        size = 500 + sum(frame.rgb.nbytes for frame in record.frames)
+        self._queue.put(QueuedItem("context_frames", record, 1, size, frame_size=size - 500))
 
     def log_decision(self, record: DecisionRecord) -> None:
         if record.decision not in DECISIONS:

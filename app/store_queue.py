@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -19,7 +19,7 @@ class QueuedItem:
     rows: int
     size: int  # approximate bytes held while queued
     droppable: bool = True  # session rows are never shed: everything else refers to them
-    frame_size: int = 0  # bytes of a suggestion's frame: shed before any record
+    frame_size: int = 0  # bytes of screen frames in the payload: shed (`without_frames()`) before any record
     seq: int = 0
 
 
@@ -55,7 +55,7 @@ class WriteQueue:
             if self._bytes <= self._max_bytes:
                 return
             if item.frame_size:
-                item.payload = replace(item.payload, frame=None)
+                item.payload = item.payload.without_frames()
                 self._bytes -= item.frame_size
                 item.size -= item.frame_size
                 item.frame_size = 0

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import io
-import itertools
 import json
 import sqlite3
 import uuid
-from collections.abc import Callable, Generator, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +30,7 @@ APPLICATION_ID = int.from_bytes(b"GhPl", "big")
 SQLITE_HEADER = b"SQLite format 3\x00"
 DECISIONS = ("accepted", "partial", "dismissed", "ignored")
 SUGGESTION_KINDS = ("pointer", "keys")
-TABLES = ("sessions", "events", "suggestions", "decisions")
+TABLES = ("sessions", "events", "suggestions", "decisions", "context_frames")
 THUMBNAIL_WIDTH = 320
 KEEP_HINT = "Ghostpilot left the file untouched; move it aside to start a new log, or pass another path"
 
@@ -77,6 +76,10 @@ class SuggestionRecord:
     frame: bytes | np.ndarray | None = field(default=None, compare=False)  # PNG, or RGB the writer thumbnails
     id: str = field(default_factory=new_id)
 
+    def without_frames(self) -> SuggestionRecord:
+        """The record minus its screen thumbnail: what the write queue keeps when it must shed memory."""
+        return replace(self, frame=None)
+
     @classmethod
     def from_suggestion(
         cls, session_id: str, t: float, best: Suggestion, others: Sequence[Suggestion] = ()
@@ -86,6 +89,26 @@ class SuggestionRecord:
             {"kind": s.kind, "events": s.events, "confidence": s.confidence, "click": s.click} for s in others
         ]
         return cls(session_id, t, best.kind, best.events, float(best.confidence), best.click, alternatives)
+
+
+@dataclass(frozen=True)
+class ContextFrame:
+    """One screen frame near a suggestion, as captured; the writer keeps it at the model's resolution."""
+
+    offset_s: float  # frame time minus the suggestion's time: negative before it was shown
+    pointer: tuple[float, float]  # where the pointer was (screen px): the full-resolution crop is centred there
+    rgb: np.ndarray = field(compare=False)  # H x W x 3 uint8, the whole screen
+
+
+@dataclass(frozen=True)
+class ContextFramesRecord:
+    """The frames before a suggestion (those the model saw) and after it (what the user then did)."""
+
+    suggestion_id: str
+    frames: tuple[ContextFrame, ...]
+
+    def without_frames(self) -> ContextFramesRecord:
+        return replace(self, frames=())
 
 
 @dataclass(frozen=True)
@@ -128,6 +151,31 @@ def suggestion_row(record: SuggestionRecord) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def context_frame_rows(record: ContextFramesRecord) -> list[dict[str, Any]]:
+    """Each frame as the model sees it (inference/features.prepare_frame): the whole screen at 128 x 64 and a
+    64 x 64 full-resolution crop at the pointer, both PNG; a few KB where a full frame would be hundreds."""
+    from inference.features import prepare_frame
+
+    rows = []
+    for frame in record.frames:
+        global_view, crop = prepare_frame(frame.rgb, *frame.pointer)
+        rows.append({
+            "suggestion_id": record.suggestion_id, "offset_s": round(float(frame.offset_s), 4),
+            "pointer_x": float(frame.pointer[0]), "pointer_y": float(frame.pointer[1]),
+            "screen_width": int(frame.rgb.shape[1]), "screen_height": int(frame.rgb.shape[0]),
+            "global_png": png_bytes(global_view), "crop_png": png_bytes(crop),
+        })  # fmt: skip
+    return rows
+
+
+def png_bytes(rgb: np.ndarray) -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(rgb)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
 def decision_row(record: DecisionRecord) -> dict[str, Any]:
     error = None if record.endpoint_error_px is None else float(record.endpoint_error_px)
     return {
@@ -147,9 +195,7 @@ def frame_thumbnail(rgb: np.ndarray, max_width: int = THUMBNAIL_WIDTH) -> bytes:
     if image.width > max_width:
         height = max(1, round(image.height * max_width / image.width))
         image = image.resize((max_width, height), Image.Resampling.BOX)
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()
+    return png_bytes(np.asarray(image))
 
 
 def check_rgb(rgb: np.ndarray) -> None:
@@ -204,6 +250,18 @@ def _v2_suggestion_context(db: Database) -> None:
     db.table("suggestions").add_column("window", str)
     db.table("suggestions").add_column("frame", bytes)
     db.table("decisions").add_column("endpoint_error_px", float)
+
+
+@migration
+def _v3_context_frames(db: Database) -> None:
+    """The frames around each suggestion at the model's resolution (app/context_frames.py), for fine-tuning."""
+    db.conn.execute(
+        """CREATE TABLE context_frames (
+            suggestion_id TEXT NOT NULL REFERENCES suggestions(id), offset_s REAL NOT NULL,
+            pointer_x REAL NOT NULL, pointer_y REAL NOT NULL, screen_width INTEGER NOT NULL,
+            screen_height INTEGER NOT NULL, global_png BLOB NOT NULL, crop_png BLOB NOT NULL,
+            PRIMARY KEY (suggestion_id, offset_s))"""
+    )
 
 
 def schema_version(conn: sqlite3.Connection) -> int:
@@ -332,85 +390,3 @@ def _close_quietly(conn: sqlite3.Connection | None) -> None:
     if conn is not None:
         with contextlib.suppress(sqlite3.Error):
             conn.close()
-
-
-# --- reading: separate read-only connections, streamed in chunks (review window, exporters) ---
-
-_SUGGESTIONS_SQL = """
-SELECT s.id, s.session_id, s.t, s.kind, s.events, s.click_x, s.click_y, s.confidence, s.alternatives,
-       s.model_version, s.latency_ms, s.goal, s."window", {frame} AS frame,
-       d.decision, d.t AS decision_t, d.steps_accepted, d.correction, d.endpoint_error_px
-FROM suggestions s LEFT JOIN decisions d ON d.suggestion_id = s.id
-WHERE (:decision IS NULL OR d.decision = :decision) AND (:session_id IS NULL OR s.session_id = :session_id)
-ORDER BY s.rowid {order}
-"""
-_JSON_COLUMNS = ("events", "alternatives", "correction", "data")
-Rows = Generator[Any, None, None]
-
-
-def _decoded(row: sqlite3.Row) -> dict[str, Any]:
-    record = dict(row)
-    for name in _JSON_COLUMNS:
-        if record.get(name) is not None:
-            record[name] = json.loads(record[name])
-    return record
-
-
-def _stream(path: Path, sql: str, params: dict[str, Any], decode: Callable[[sqlite3.Row], Any]) -> Rows:
-    conn = connect_reader(path)  # here, so a bad file raises at the call, not at the first next()
-
-    def rows() -> Rows:
-        try:
-            cursor = conn.execute(sql, params)
-            while chunk := cursor.fetchmany(256):
-                yield from map(decode, chunk)
-        except sqlite3.Error as exc:
-            raise LogFileError(f"cannot read {path} ({exc})", "the log may be damaged") from None
-        finally:
-            conn.close()
-
-    return rows()
-
-
-def iter_suggestions(
-    path: Path,
-    decision: str | None = None,
-    session_id: str | None = None,
-    newest_first: bool = True,
-    frames: bool = True,
-) -> Generator[dict[str, Any], None, None]:
-    """Suggestions with their decision joined (None where undecided), JSON columns decoded; one snapshot."""
-    sql = _SUGGESTIONS_SQL.format(frame="s.frame" if frames else "NULL", order="DESC" if newest_first else "ASC")
-    return _stream(path, sql, {"decision": decision, "session_id": session_id}, _decoded)
-
-
-def read_suggestions(path: Path, limit: int = 100, decision: str | None = None) -> list[dict[str, Any]]:
-    """The newest `limit` suggestions (with decisions), newest first."""
-    stream = iter_suggestions(path, decision=decision)
-    try:
-        return list(itertools.islice(stream, limit))
-    finally:
-        stream.close()
-
-
-def iter_events(path: Path, session_id: str) -> Generator[Event, None, None]:
-    """One session's events as logged (episode schema), in time order."""
-    sql = "SELECT data FROM events WHERE session_id = :session_id ORDER BY t, id"
-    return _stream(path, sql, {"session_id": session_id}, lambda row: _decoded(row)["data"])
-
-
-def read_events(path: Path, session_id: str) -> list[Event]:
-    return list(iter_events(path, session_id))
-
-
-def read_sessions(path: Path) -> list[dict[str, Any]]:
-    """Every session, oldest first."""
-    return list(_stream(path, "SELECT * FROM sessions ORDER BY started_at, rowid", {}, dict))
-
-
-def count_rows(path: Path) -> dict[str, int]:
-    conn = connect_reader(path)
-    try:
-        return {table: int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]) for table in TABLES}
-    finally:
-        conn.close()

@@ -204,6 +204,22 @@ def prepare_frame(frame: np.ndarray, x: float, y: float) -> tuple[np.ndarray, np
     return small, crop
 
 
+def compose_frame(global_view: np.ndarray, crop: np.ndarray, x: float, y: float, width: int, height: int) -> np.ndarray:
+    """The inverse of `prepare_frame` as far as it goes: a width x height screen from the global view stretched
+    back, with the full-resolution crop pasted where it was taken. `prepare_frame` of the result at (x, y) gives
+    the same crop and (up to resampling) the same global view, so a logged context frame trains like a real one.
+    """
+    from PIL import Image
+
+    screen = np.array(Image.fromarray(global_view).resize((width, height), Image.Resampling.NEAREST))
+    left, top = int(round(x)) - CROP // 2, int(round(y)) - CROP // 2
+    dst_l, dst_t = max(left, 0), max(top, 0)
+    dst_r, dst_b = min(left + CROP, width), min(top + CROP, height)
+    if dst_r > dst_l and dst_b > dst_t:
+        screen[dst_t:dst_b, dst_l:dst_r] = crop[dst_t - top : dst_b - top, dst_l - left : dst_r - left]
+    return screen
+
+
 def key_class(token: Any) -> Any:
     """Key-down token(s) (an int or an array) -> class index of the next-key head (0 = no key)."""
     return 1 + (token - KEY_START) // 2

@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 TARGET = Path(__file__).with_name("target_app.py")
 QT_TAB = 0x01000001
 QT_ESCAPE = 0x01000000
+SCREEN = (1920, 1080)  # the Xvfb screen (tests/e2e/conftest.py)
 
 
 def lines(path: Path) -> list[dict]:
@@ -110,10 +111,15 @@ def test_tab_performs_the_ghost_click_through_the_overlay(copilot: tuple[Path, P
     wait_for(lambda: not lines(trace)[-1]["shown"] or lines(trace)[-1]["click"] != ghost["click"], what="ghost gone")
     from app.store import read_suggestions
 
-    wait_for(
+    (accepted, *_) = wait_for(
         lambda: [s for s in read_suggestions(database, limit=50) if s.get("decision") == "accepted"],
         "the accepted suggestion in the database", 15,
     )  # fmt: skip
+    from app.store import iter_context_frames
+
+    frames = [f for f in iter_context_frames(database, accepted["session_id"]) if f["suggestion_id"] == accepted["id"]]
+    assert any(f["offset_s"] <= 0 for f in frames) and any(f["offset_s"] > 0 for f in frames), frames
+    assert {(f["screen_width"], f["screen_height"]) for f in frames} == {SCREEN}  # real captures of this display
 
 
 def test_escape_dismisses_and_the_log_has_both_decisions(copilot: tuple[Path, Path], target: Path) -> None:

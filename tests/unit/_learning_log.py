@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from app.bench import scripted_stream
-from app.store import DecisionRecord, SessionRecord, Store, SuggestionRecord
+from app.store import ContextFrame, ContextFramesRecord, DecisionRecord, SessionRecord, Store, SuggestionRecord
 
 WIDTH, HEIGHT = 640, 360
 DISMISSED_OFFSET = (150.0, -90.0)  # a dismissed ghost points this far from where the user really clicked
@@ -41,7 +41,11 @@ def make_log(path: Path, sessions: int = 3, seconds: float = 20.0, start: float 
                 t = max(press["t"] - 0.3, 0.0)
                 frame = rng.integers(0, 255, (HEIGHT, WIDTH, 3), dtype=np.uint8)
                 ghost = [{"t": t, "type": "mouse.move", "x": click[0], "y": click[1]}]
-                sid = store.log_suggestion(SuggestionRecord(session_id, t, "pointer", ghost, 0.7, click, frame=frame))
+                suggestion = SuggestionRecord(session_id, t, "pointer", ghost, 0.7, click, goal="practice", frame=frame)
+                sid = store.log_suggestion(suggestion)
+                pointer = (float(press["x"]), float(press["y"]))  # the frame the model saw, and one after the ghost
+                nearby = (ContextFrame(-0.1, pointer, frame), ContextFrame(0.5, pointer, frame[::-1]))
+                store.log_context_frames(ContextFramesRecord(sid, nearby))
                 after = [e for e in events if t < e["t"] <= t + 2.0]
                 decision = "accepted" if accepted else "dismissed"
                 error = float(np.hypot(dx, dy))

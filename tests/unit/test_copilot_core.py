@@ -126,3 +126,52 @@ def test_ghost_rects_cover_path_ring_and_keys() -> None:
     keys = GhostView((GhostPath(keys="hello", confidence=0.8),), pointer=(50, 60))
     ((x, y, w, h),) = ghost_rects(keys)
     assert x <= 50 <= x + w and w > 5 * 10
+
+
+class StepCapture:
+    """A capture whose newest frame is stamped with the loop's time (the real mss capture runs in tests/e2e)."""
+
+    def __init__(self, frame: Any) -> None:
+        self.frame, self.t = frame, 0.0
+
+    def latest(self) -> Any:
+        from app.capture import CapturedFrame
+
+        return CapturedFrame(self.t, self.frame, (0, 0))
+
+    def set_mask(self, rects: list) -> None:
+        pass
+
+
+class FramesLogbook(ListLogbook):
+    def __init__(self) -> None:
+        super().__init__()
+        self.frames: dict[str, list[Any]] = {}
+
+    def context_frames(self, suggestion_id: str, frames: list[Any]) -> None:
+        self.frames.setdefault(suggestion_id, []).extend(frames)
+
+
+def test_each_logged_ghost_gets_the_frames_it_was_made_from_and_the_ones_after(predictor: Any) -> None:
+    import numpy as np
+
+    from app.context_frames import AFTER_S
+
+    capture = StepCapture(np.full((1080, 1920, 3), 90, np.uint8))
+    book = FramesLogbook()
+    copilot = make(predictor, [], logbook=book, capture=capture)
+    events = scripted_stream(30, seed=3, width=1920, height=1080)
+    for event in events:
+        capture.t = event["t"]
+        copilot.step([event], event["t"])
+    for tick in range(40):  # the user rests: the loop keeps ticking
+        capture.t = events[-1]["t"] + 0.1 * (tick + 1)
+        copilot.step([], capture.t)
+    shown = [ghost for ghost, _ in book.suggestions]
+    assert shown and set(book.frames) <= {ghost.id for ghost in shown}
+    for ghost in shown[:-1]:
+        offsets = [frame.offset_s for frame in book.frames.get(ghost.id, [])]
+        before = [o for o in offsets if o <= 0]
+        assert before and all(-2.0 <= o <= 0 for o in before), offsets  # the model's own inputs
+    last = [frame.offset_s for frame in book.frames[shown[-1].id]]
+    assert len([o for o in last if o > 0]) == len(AFTER_S), last  # the user's next seconds, at each offset

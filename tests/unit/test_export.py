@@ -105,8 +105,9 @@ def test_episodes_keep_sources_and_carry_frames_and_decisions(log: tuple[Path, l
         sources = [e.get("source", "user") for e in episode.events]
         assert sources.count("ghostpilot") == sum(e.get("source") == "ghostpilot" for e in logged) > 0
         sidecar = _lines(folder / "suggestions.jsonl")
-        assert len(sidecar) == len(episode.frame_times_ms) > 0
-        assert episode.load_frame(episode.frame_times_ms[0]).shape == (HEIGHT, WIDTH, 3)  # upscaled thumbnail
+        assert 2 * len(sidecar) == len(episode.frame_times_ms) > 0  # a frame before each ghost and one after
+        assert episode.load_frame(episode.frame_times_ms[0]).shape == (HEIGHT, WIDTH, 3)  # rebuilt at screen size
+        assert all(line["goal"] == "practice" for line in sidecar)
 
 
 def test_training_data_never_targets_ghostpilot_clicks(log: tuple[Path, list[str]], tmp_path: Path) -> None:
@@ -186,3 +187,15 @@ def test_the_cli_exports_private_files(
     assert "from 3 sessions" in capsys.readouterr().out
     assert len(_lines(out)) == count_rows(log[0])["suggestions"] and out.stat().st_mode & 0o077 == 0
     assert main(["export", "--database", str(log[0]), "--since", "someday"]) == 2
+
+
+def test_each_suggestion_keeps_its_own_goal(tmp_path: Path) -> None:
+    """The session row keeps the latest goal; a ghost shown before any goal was set must not inherit it."""
+    db = tmp_path / "log.db"
+    with Store.open(db) as store:
+        sid = store.begin_session(SessionRecord(time.time(), WIDTH, HEIGHT, goal="send the report"))
+        store.log_suggestion(SuggestionRecord(sid, 1.0, "keys", [], 0.6))
+        store.log_suggestion(SuggestionRecord(sid, 2.0, "keys", [], 0.6, goal="send the report"))
+        assert store.flush()
+    export_jsonl(tmp_path / "out.jsonl", ExportOptions(database=db))
+    assert [r["goal"] for r in _lines(tmp_path / "out.jsonl")] == [None, "send the report"]

@@ -62,14 +62,15 @@ def test_forget_last_10m_removes_the_text_from_the_file_and_keeps_older_sessions
     assert CANARY.encode() not in raw_bytes(db)
     assert OLD_TEXT.encode() in raw_bytes(db)
     assert Path(f"{db}-wal").stat().st_size == 0 if Path(f"{db}-wal").exists() else True
-    assert count_rows(db) == {"sessions": 1, "events": len(OLD_TEXT), "suggestions": 1, "decisions": 1}
+    counts = {"sessions": 1, "events": len(OLD_TEXT), "suggestions": 1, "decisions": 1, "context_frames": 0}
+    assert count_rows(db) == counts
 
 
 def test_forget_all_and_the_command_line(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli_main(["forget", "--all", "--database", str(db)]) == 0
     assert "deleted" in capsys.readouterr().out
     assert CANARY.encode() not in raw_bytes(db) and OLD_TEXT.encode() not in raw_bytes(db)
-    assert count_rows(db) == {"sessions": 0, "events": 0, "suggestions": 0, "decisions": 0}
+    assert count_rows(db) == {"sessions": 0, "events": 0, "suggestions": 0, "decisions": 0, "context_frames": 0}
     assert cli_main(["forget", "--last", "soon", "--database", str(db)]) == 2
     assert "time window" in capsys.readouterr().err
 

@@ -143,7 +143,7 @@ def test_each_record_type_round_trips(store: Store, log_path: Path) -> None:
     store.end_session(session_id, 1_700_000_060.0)
     assert store.flush()
 
-    assert count_rows(log_path) == {"sessions": 1, "events": 4, "suggestions": 2, "decisions": 1}
+    assert count_rows(log_path) == {"sessions": 1, "events": 4, "suggestions": 2, "decisions": 1, "context_frames": 0}
     [stored_session] = read_sessions(log_path)
     assert stored_session["id"] == session_id and stored_session["ended_at"] == 1_700_000_060.0
     assert (stored_session["goal"], stored_session["model_version"], stored_session["screen_width"]) == (
@@ -368,7 +368,7 @@ def test_a_v1_log_is_migrated_and_keeps_its_rows(log_path: Path, notices: Notice
         store.log_suggestion(SuggestionRecord("s1", 0.9, "keys", [], 0.6, window="Terminal", frame=b"\x89PNG"))
         assert store.flush()
         rows = {r["id"]: r for r in read_suggestions(log_path)}
-    assert sqlite3.connect(log_path).execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) == 2
+    assert sqlite3.connect(log_path).execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) == 3
     old = rows["g1"]
     assert (old["click_x"], old["decision"], old["window"], old["frame"], old["endpoint_error_px"]) == (
         10, "accepted", None, None, None,
@@ -570,7 +570,7 @@ def test_bad_records_are_dropped_alone_with_a_notice(store: Store, log_path: Pat
     store.end_session("no-such-session", 2.0)
     store.log_events(session_id, moves(2, start=5))
     assert store.flush()
-    assert count_rows(log_path) == {"sessions": 1, "events": 5, "suggestions": 0, "decisions": 0}
+    assert count_rows(log_path) == {"sessions": 1, "events": 5, "suggestions": 0, "decisions": 0, "context_frames": 0}
     assert notices.seen("dropped 1 events row(s) that cannot be written (TypeError")
     assert notices.seen("FOREIGN KEY constraint failed")
     assert notices.seen("no session no-such-session")
