@@ -31,12 +31,10 @@ def check_display(ctx: DoctorContext) -> Check:
     if sys.platform == "win32":
         return Check("display", "ok", "Windows desktop")
     if sys.platform == "darwin":
-        return Check(
-            "display",
-            "warn",
-            "macOS is not tested yet",
-            "allow Screen Recording and Accessibility for this terminal in System Settings > Privacy",
-        )
+        from app.macos_permissions import interpret, read_permissions
+
+        status, detail, fix = interpret(read_permissions())
+        return Check("display", status, f"{detail} (the macOS copilot itself is not built yet)", fix)
     wayland = _wayland_session()
     if ctx.display is None:
         if wayland and not os.environ.get("DISPLAY"):
