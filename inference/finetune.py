@@ -87,9 +87,16 @@ def read_negatives(paths: Sequence[Path], data: Sequence[EpisodeData]) -> list[N
 
 
 def negative_batch(
-    negatives: Sequence[Negative], data: Sequence[EpisodeData], context: int, torch: Any
+    negatives: Sequence[Negative],
+    data: Sequence[EpisodeData],
+    context: int,
+    torch: Any,
+    goal_rng: np.random.Generator | None = None,
 ) -> tuple[dict[str, Any], Any, Any, Any]:
-    """Model inputs for the negatives' windows, with each window's pointer position, point and scale (px)."""
+    """Model inputs for the negatives' windows, with each window's pointer position, point and scale (px).
+    `goal_rng`: the model is goal-conditioned, so the windows also get its goal and screen-text inputs (a
+    logged episode carries no screen text: "no goal", as `make_batch` gives its windows)."""
+    from inference.goal_windows import goal_window
     from inference.windows import window_inputs
 
     inputs, pointer, points, scale = [], [], [], []
@@ -97,6 +104,8 @@ def negative_batch(
         item = data[neg.episode]
         seg = item.segments[neg.segment]
         inputs.append(window_inputs(item, seg, neg.end, context))
+        if goal_rng is not None:
+            inputs[-1].update(goal_window(item, seg, neg.end, context, goal_rng)[0])
         true_xy = getattr(seg, "true_xy", None)  # the real pointer, where the live session measures offsets from
         xy = true_xy[neg.end] if true_xy is not None else seg.cont[neg.end, :2] * (item.width, item.height)
         pointer.append(np.asarray(xy, np.float32))
@@ -130,7 +139,8 @@ def click_mass_near(out: dict[str, Any], pointer: Any, point: Any, scale: Any, r
 def score_negatives(model: Any, negatives: Sequence[Negative], data: Sequence[EpisodeData], radius: float) -> float:
     """Mean `click_mass_near` over the negatives (no gradients): what the unlikelihood term pushes down."""
     torch = require_torch()
-    inputs, pointer, points, scale = negative_batch(negatives, data, model.config.context_ticks, torch)
+    goal_rng = np.random.default_rng(0) if model.config.use_goals else None
+    inputs, pointer, points, scale = negative_batch(negatives, data, model.config.context_ticks, torch, goal_rng)
     model.eval()
     with torch.no_grad():
         out = model(*[inputs[k] for k in _input_order(model.config)])
@@ -197,7 +207,10 @@ def finetune(
         unlikely = torch.zeros(())
         if negatives and cfg.unlikelihood > 0:
             drawn = [negatives[i] for i in rng.integers(len(negatives), size=cfg.negatives_per_step)]
-            neg_inputs, pointer, points, scale = negative_batch(drawn, data, model.config.context_ticks, torch)
+            goal_rng = rng if model.config.use_goals else None
+            neg_inputs, pointer, points, scale = negative_batch(
+                drawn, data, model.config.context_ticks, torch, goal_rng
+            )
             out = model(*[neg_inputs[k] for k in _input_order(model.config)])
             mass = click_mass_near(out, pointer, points, scale, cfg.negative_radius_px)
             unlikely = -torch.log((1 - mass).clamp(min=1e-6)).mean()

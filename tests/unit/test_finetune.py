@@ -97,3 +97,23 @@ def test_the_click_mass_is_one_on_the_endpoint_and_falls_away() -> None:
     at = click_mass_near(out, pointer, torch.tensor([[100.0, 100.0]]), scale, 30.0)
     far = click_mass_near(out, pointer, torch.tensor([[400.0, 100.0]]), scale, 30.0)
     assert at.item() == pytest.approx(1.0) and far.item() < 1e-6
+
+
+def test_a_goal_conditioned_model_fine_tunes_on_its_dismissed_ghosts(episodes: Path, tmp_path: Path) -> None:
+    """The shipped model takes goals: its negatives' windows need the goal inputs too (no goal: none logged)."""
+    from inference.train import TrainConfig, train
+    from tests.conftest import TINY_MODEL, scripted_episode
+
+    episode = scripted_episode(tmp_path / "episodes" / "ep0")
+    cfg = TrainConfig(steps=2, batch_size=4, eval_every=2, out_dir=str(tmp_path / "run"),
+                      model={**TINY_MODEL, "use_goals": True})  # fmt: skip
+    base = train([str(episode)], [], cfg, log=lambda _: None)
+    model, _ = load_checkpoint(base)
+    assert model.config.use_goals
+    paths, data = load_episodes([episodes], model.config.use_frames)
+    negatives = read_negatives(paths, data)
+    assert negatives
+    result = finetune([episodes], base, tmp_path / "ft", FinetuneConfig(steps=3, **FAST))
+    assert result.negatives == len(negatives) and result.checkpoint.is_file()
+    tuned, _ = load_checkpoint(result.checkpoint)
+    assert 0 <= score_negatives(tuned, negatives, data, 30.0) <= 1
