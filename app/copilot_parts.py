@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from app.ghost import GhostView
@@ -64,6 +64,17 @@ class Logbook(Protocol):
     def suggestion(self, ghost: ShownGhost, latency_ms: float, frame: Any, window: Any) -> None: ...
     def decision(self, decision: Any) -> None: ...
     def set_goal(self, goal: str | None) -> None: ...
+    def use_model(self, name: str, version: str) -> None: ...
+
+
+@dataclass
+class LoopStats:
+    """Counters a benchmark or the doctor can read without touching the loop."""
+
+    model_runs: int = 0
+    model_ms: list[float] = field(default_factory=list)
+    views: int = 0
+    last_input_at: float = 0.0  # wall (perf_counter) time the latest input item was taken from the inbox
 
 
 @dataclass
