@@ -8,37 +8,25 @@ so a desktop at rest costs nothing. What to draw leaves through `on_view`, decis
 
 from __future__ import annotations
 
-import math
 import queue
 import threading
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
 from app.context_frames import ContextFrameCollector
-from app.copilot_parts import CopilotParts
+from app.copilot_parts import CopilotParts, LoopStats, drain
 from app.ghost import ghost_rects
 from app.goal import GoalControl
 from app.snooze import SuggestionGate
-from app.tracker import SAME_TARGET_PX, GhostTracker, ShownGhost
+from app.tracker import GhostTracker, ShownGhost, carried_out
 from inference.actions import TICK
 from inference.episodes import Event
-from inference.predictor import Suggestion
+from inference.predictor import PredictorSession, Suggestion
 
 ACTIVE_AFTER_INPUT_S = 2.5  # the model runs only this long after the user's last input
 QUIET_EVERY_TICKS = 3  # within that time, ticks with no new input run the model only this often
 MIN_GHOST_DISTANCE_PX = 24.0  # a pointer ghost on the pointer itself tells the user nothing
 COMMANDS = ("accept", "accept_step", "next_alternative", "previous_alternative", "dismiss", "pause")
-
-
-@dataclass
-class LoopStats:
-    """Counters a benchmark or the doctor can read without touching the loop."""
-
-    model_runs: int = 0
-    model_ms: list[float] = field(default_factory=list)
-    views: int = 0
-    last_input_at: float = 0.0  # wall (perf_counter) time the latest input item was taken from the inbox
 
 
 class Copilot:
@@ -58,7 +46,6 @@ class Copilot:
         self._fresh_input = False  # any event since the model last ran
         self._last_frame_t = -1.0
         self._latency_ms = 0.0
-        self._window: Any = None
         self._grabbed = False
         self._counted: set[str] = set()  # decisions already given to the gate
         self._shown_at: dict[str, float] = {}  # ghost id -> when it appeared, for the back-off rules
@@ -95,6 +82,21 @@ class Copilot:
             for decision in self.tracker.due(float("inf")):
                 self.parts.logbook.decision(decision)
 
+    def replace_session(self, session: PredictorSession, now: float) -> None:
+        """Loop thread only: a new model's session; a shown ghost just goes (no one refused it) and the new
+        session gets the newest frame and screen text at once."""
+        self.tracker.abandon(now)
+        self._count_decisions(to_gate=False)
+        self.parts.session, self._last_frame_t, self._fresh_input = session, -1.0, True
+        self.goals.resend_text()
+
+    def replace_logbook(self, logbook: Any, now: float) -> None:
+        """Loop thread only: log into `logbook` from now on; what is shown or pending is decided into the old one."""
+        self._log_remaining(now)
+        self._count_decisions(to_gate=False)
+        self.context_frames.forget()  # frames still due belong to ghosts in the old log
+        self.parts.logbook = logbook
+
     def command(self, name: str) -> None:
         """From any thread (the hotkey thread): queue a key command for the loop."""
         if name == "goal":
@@ -126,15 +128,7 @@ class Copilot:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            try:
-                items = [self.inbox.get(timeout=TICK)]
-            except queue.Empty:
-                items = []
-            while True:
-                try:
-                    items.append(self.inbox.get_nowait())
-                except queue.Empty:
-                    break
+            items = drain(self.inbox, TICK)
             if items:
                 self.stats.last_input_at = time.perf_counter()
             try:
@@ -188,7 +182,7 @@ class Copilot:
         self._last_input = float(event["t"])
         shown = self.tracker.shown
         changed = self.tracker.observe(event)
-        if shown is not None and shown is not self.tracker.shown and _carried_out(shown, event):
+        if shown is not None and shown is not self.tracker.shown and carried_out(shown, event):
             self._followed.add(shown.id)
         return changed
 
@@ -342,6 +336,8 @@ class Copilot:
                 self.tracker.abandon(now)
                 self._count_decisions(to_gate=False)  # the user's snooze is not a refused ghost
             return True
+        if kind == "run":  # a change prepared off the loop, applied here (app/model_switch.py, app/live_log.py)
+            return bool(value(self, now))
         if kind == "settings":
             self.min_confidence = self.tracker.min_confidence = float(value.min_confidence)
             self.frame_interval = 0.75 / float(value.capture_fps)  # slack for the capture thread's jitter
@@ -368,9 +364,7 @@ class Copilot:
         return self.gate.state(now), self.gate.describe(now, self.min_confidence)
 
     def _performed(self, item: tuple[str, Any]) -> bool:
-        result = item[1]
-        aborted = getattr(result, "aborted", None)
-        if aborted:
+        if aborted := getattr(item[1], "aborted", None):
             self.parts.on_notice(f"stopped performing: {aborted}")
         if self.status == "performing":
             self.status = "watching"
@@ -403,13 +397,3 @@ class Copilot:
             hotkeys.show() if visible else hotkeys.hide()
         except Exception as exc:  # a refused grab leaves the copilot usable without its keys
             self.parts.on_notice(f"accept keys unavailable: {exc}")
-
-
-def _carried_out(shown: ShownGhost, event: Event) -> bool:
-    """The user's own event completed what the ghost showed: a press on its click, or its last key typed."""
-    ghost = shown.current
-    if ghost.kind == "keys":
-        return shown.keys_done >= len(ghost.keys)
-    if event["type"] != "mouse.down" or ghost.click is None:
-        return False
-    return math.dist((float(event["x"]), float(event["y"])), ghost.click) <= SAME_TARGET_PX

@@ -6,9 +6,10 @@ loop with only a predictor session and a view sink.
 
 from __future__ import annotations
 
+import queue
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from app.ghost import GhostView
@@ -65,6 +66,17 @@ class Logbook(Protocol):
     def decision(self, decision: Any) -> None: ...
     def context_frames(self, suggestion_id: str, frames: list[Any]) -> None: ...
     def set_goal(self, goal: str | None) -> None: ...
+    def use_model(self, name: str, version: str) -> None: ...
+
+
+@dataclass
+class LoopStats:
+    """Counters a benchmark or the doctor can read without touching the loop."""
+
+    model_runs: int = 0
+    model_ms: list[float] = field(default_factory=list)
+    views: int = 0
+    last_input_at: float = 0.0  # wall (perf_counter) time the latest input item was taken from the inbox
 
 
 @dataclass
@@ -85,3 +97,16 @@ class CopilotParts:
     on_notice: Callable[[str], None] = lambda _message: None
     on_prompt: Callable[[str | None], None] | None = None  # open the goal prompt (given the current goal); UI only
     screen_text: ScreenTextFeed | None = None  # OCR for goal-conditioned models (None: the model reads no text)
+
+
+def drain(inbox: queue.SimpleQueue[Any], timeout: float) -> list[Any]:
+    """Everything in the inbox, waiting up to `timeout` for the first item (an empty list: a quiet tick)."""
+    try:
+        items = [inbox.get(timeout=timeout)]
+    except queue.Empty:
+        return []
+    while True:
+        try:
+            items.append(inbox.get_nowait())
+        except queue.Empty:
+            return items

@@ -120,6 +120,10 @@ class GoalControl:
             self._last_text = latest
             self.parts.session.observe_text(latest.model_input)
 
+    def resend_text(self) -> None:
+        """The next `pull_text` hands over the newest snapshot again (a new model's session has seen none)."""
+        self._last_text = None
+
     def handle(self, message: tuple[Any, ...]) -> str | bool:
         """A message from Copilot.open_prompt / prompt_closed / set_goal; "opened", or whether the view changed."""
         if message[0] == "open":

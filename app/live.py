@@ -13,7 +13,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.copilot import Copilot
 from app.copilot_parts import CopilotParts
@@ -22,6 +22,10 @@ from app.goal import normalize_goal
 from app.settings import Settings, load_settings
 from app.tracker import MODIFIERS
 from inference.errors import GhostpilotError
+
+if TYPE_CHECKING:
+    from app.live_log import LiveLog
+    from app.model_switch import ModelSwitcher
 
 # settings.keys field -> the copilot's command name
 KEY_ACTIONS = {
@@ -73,6 +77,8 @@ class LiveCopilot:
     compositor: bool
     screen: tuple[int, int]
     stoppers: list[Callable[[], None]] = field(default_factory=list)
+    switcher: ModelSwitcher | None = None  # model changes without a restart (app/model_switch.py)
+    log: LiveLog | None = None  # None without logging; retention and data location without a restart
 
     def stop(self) -> None:
         self.copilot.stop()
@@ -123,15 +129,17 @@ def start_live(
     parts.capture = _capture(_pick(options.fps, settings.capture_fps), parts.clock, on_notice, stoppers)
     if parts.capture is not None:
         parts.screen_text = _screen_text(predictor, on_notice, stoppers)
-    if options.store:
-        parts.logbook = _logbook(options, predictor, (width, height), on_notice, stoppers, goal)
-        _retention(parts.logbook, settings, on_notice, stoppers)
+    log = _log(options, copilot, predictor, (width, height), stoppers) if options.store else None
+    if log is not None:
+        parts.logbook = log.book
         _seed_recall(parts.recall, parts.logbook, on_notice)
     recorder.start()
     stoppers.append(recorder.stop)
     stoppers.append(injector.close)
     copilot.start()
-    return LiveCopilot(copilot, recorder, predictor, compositor, (width, height), stoppers)
+    live = LiveCopilot(copilot, recorder, predictor, compositor, (width, height), stoppers, log=log)
+    live.switcher = _switcher(options, live)
+    return live
 
 
 def _load_model(spec: str | None, device: str, on_notice: Callable[[str], None]) -> Any:
@@ -266,16 +274,6 @@ def _privacy(settings: Settings, clock: Callable[[], float], copilot: Copilot, s
     return guard
 
 
-def _retention(book: Any, settings: Settings, on_notice: Callable[[str], None], stoppers: list) -> None:
-    """Old and oversized history goes at startup and hourly, on the store's writer thread."""
-    from app.retention import RetentionScheduler
-
-    days, max_mb = settings.retention_days, settings.max_database_mb
-    scheduler = RetentionScheduler(book.store, days, max_mb, on_notice, keep=book.session_id)
-    scheduler.start()
-    stoppers.append(scheduler.stop)
-
-
 def _capture(fps: float, clock: Callable[[], float], on_notice: Callable[[str], None], stoppers: list) -> Any:
     from app.capture import ScreenCapture
 
@@ -290,41 +288,37 @@ def _capture(fps: float, clock: Callable[[], float], on_notice: Callable[[str], 
 
 
 def _screen_text(predictor: Any, on_notice: Callable[[str], None], stoppers: list) -> Any:
-    """OCR and text embeddings for a goal-conditioned model, on their own thread; None for other models (they
-    would not read the text, so no CPU is spent on it) or when the text models are not installed."""
-    if not getattr(predictor, "config", {}).get("use_goals", False):
-        return None
-    from app.screen_text import ScreenTextWorker
-    from inference.goals.ocr import OcrModel
-    from inference.goals.text_encoder import TextEncoder
+    """The screen-text worker for a goal-conditioned model (app/model_switch.start_screen_text), or None."""
+    from app.model_switch import start_screen_text
 
-    try:
-        worker = ScreenTextWorker(OcrModel(), TextEncoder()).start()
-    except GhostpilotError as exc:
-        on_notice(f"goals follow the pointer only: screen text unavailable ({exc.message})")
-        return None
-    stoppers.append(worker.stop)
+    worker = start_screen_text(predictor, on_notice)
+    if worker is not None:
+        stoppers.append(worker.stop)
     return worker
 
 
-def _logbook(
-    options: RunOptions,
-    predictor: Any,
-    screen: tuple[int, int],
-    on_notice: Callable[[str], None],
-    stoppers: list,
-    goal: str | None,
-) -> Any:
+def _log(options: RunOptions, copilot: Copilot, predictor: Any, screen: tuple[int, int], stoppers: list) -> LiveLog:
+    """The log in the data location (settings `data_dir`), or at `--database`, which pins it there."""
     from pathlib import Path
 
-    from app.logbook import StoreLogbook
-    from app.store import Store
+    from app.live_log import LiveLog
 
-    store = Store.open(Path(options.database) if options.database else None, on_notice=on_notice)
-    book = StoreLogbook.begin(store, predictor, screen, goal)
-    stoppers.append(store.close)
-    stoppers.append(book.end)
-    return book
+    database = Path(options.database) if options.database else None
+    log = LiveLog.open(copilot, predictor, screen, options.settings, database)
+    stoppers.append(log.stop)  # ends the session, stops retention, closes the store
+    return log
+
+
+def _switcher(options: RunOptions, live: LiveCopilot) -> ModelSwitcher:
+    """Follow the registry (`model use`, a fine-tune's swap) and model settings without a restart."""
+    from app.model_switch import ModelChoice, ModelSource, ModelSwitcher
+
+    settings = options.settings
+    source = ModelSource(ModelChoice(options.model, options.device), ModelChoice(settings.model, settings.device))
+    switcher = ModelSwitcher(live.copilot, live.predictor, live.screen, source, live.stoppers)
+    switcher.listeners.append(lambda predictor: setattr(live, "predictor", predictor))
+    live.stoppers.append(switcher.start().stop)
+    return switcher
 
 
 def describe(view: GhostView) -> str:

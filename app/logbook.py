@@ -20,17 +20,47 @@ from inference.episodes import Event
 
 
 class StoreLogbook:
-    def __init__(self, store: Store, session_id: str, model_version: str, goal: str | None = None) -> None:
+    def __init__(
+        self, store: Store, session_id: str, model_version: str, goal: str | None = None,
+        screen: tuple[int, int] = (0, 0), model_name: str = "",
+    ) -> None:  # fmt: skip
         self.store = store
         self.session_id = session_id
         self.model_version = model_version
         self.goal = goal
+        self.screen = screen
+        self.model_name = model_name
+        self._ended = False
 
     @classmethod
     def begin(cls, store: Store, predictor: Any, screen: tuple[int, int], goal: str | None = None) -> StoreLogbook:
-        version = model_version(predictor)
-        record = SessionRecord(time.time(), screen[0], screen[1], predictor.name, version, goal)
-        return cls(store, store.begin_session(record), version, goal)
+        return cls._begin(store, None, screen, predictor.name, model_version(predictor), goal)
+
+    @classmethod
+    def _begin(
+        cls, store: Store, started_at: float | None, screen: tuple[int, int], name: str, version: str, goal: str | None
+    ) -> StoreLogbook:
+        record = SessionRecord(time.time() if started_at is None else started_at, *screen, name, version, goal)
+        return cls(store, store.begin_session(record), version, goal, screen, name)
+
+    def continue_in(self, store: Store, started_at: float) -> StoreLogbook:
+        """This run's log in another store (a new data location): a new session row there, same screen, model
+        and goal. `started_at` is the session clock's 0, so every row's started_at + t stays its wall time."""
+        return self._begin(store, started_at, self.screen, self.model_name, self.model_version, self.goal)
+
+    def use_model(self, name: str, version: str) -> None:
+        """A model switch: later suggestions carry `version`. The session row names the model in use last (like
+        its goal); each suggestion's model_version is the exact history (docs/learning.md)."""
+        self.model_name, self.model_version = name, version
+        session_id = self.session_id
+
+        def write(conn: sqlite3.Connection) -> None:
+            with conn:
+                conn.execute(
+                    "UPDATE sessions SET model_name = ?, model_version = ? WHERE id = ?", (name, version, session_id)
+                )
+
+        self.store.run_maintenance(write)
 
     def events(self, events: list[Event]) -> None:
         self.store.log_events(self.session_id, events)
@@ -76,7 +106,10 @@ class StoreLogbook:
             self.store.run_maintenance(write)
 
     def end(self) -> None:
-        self.store.end_session(self.session_id, time.time())
+        """The session's end time; once (a moved log ends its old session before the run stops)."""
+        if not self._ended:
+            self._ended = True
+            self.store.end_session(self.session_id, time.time())
 
 
 def model_version(predictor: Any) -> str:

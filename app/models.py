@@ -85,6 +85,16 @@ def _index_path(create: bool = False) -> Path:
     return (models_dir() if create else data_path() / "models") / "index.json"
 
 
+def registry_stamp() -> tuple[int, int, int] | None:
+    """(mtime_ns, inode, size) of the index, None without one: a cheap "did `use`/`rollback` happen" check for
+    the running copilot (app/model_switch.py). Every write renames a new file in, so the inode changes too."""
+    try:
+        st = _index_path().stat()
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_ino, st.st_size
+
+
 def _read_index() -> dict[str, Any]:
     path = _index_path()
     if not path.exists():

@@ -243,6 +243,16 @@ class GhostTracker:
         return ghost_path(Suggestion("pointer", events, s.confidence, s.click), now)
 
 
+def carried_out(shown: ShownGhost, event: Event) -> bool:
+    """The user's own event completed what the ghost showed: a press on its click, or its last key typed."""
+    ghost = shown.current
+    if ghost.kind == "keys":
+        return shown.keys_done >= len(ghost.keys)
+    if event["type"] != "mouse.down" or ghost.click is None:
+        return False
+    return math.dist((float(event["x"]), float(event["y"])), ghost.click) <= SAME_TARGET_PX
+
+
 def _button(s: Suggestion) -> str:
     return next((str(e["button"]) for e in s.events if e["type"] == "mouse.down"), "left")
 

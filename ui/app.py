@@ -155,32 +155,70 @@ def _wire_finetune(tray: Any, live: LiveCopilot, settings: Settings) -> None:
     if why:
         tray.unavailable("fine-tune", why)
         return
-    store = getattr(live.copilot.parts.logbook, "store", None)
-    database = store.path if store is not None else _data_folder(settings) / LOG_NAME
-    window = FinetuneWindow(FinetuneRunner(lambda: FinetuneJob(database=database), store and store.flush))
+
+    def job() -> FinetuneJob:  # the log this run writes now (a data-location change moves it)
+        store = _live_store(live)
+        return FinetuneJob(database=store.path if store is not None else _data_folder(settings) / LOG_NAME)
+
+    def flush() -> Any:
+        store = _live_store(live)
+        return store.flush() if store is not None else None
+
+    switcher = getattr(live, "switcher", None)
+    window = FinetuneWindow(FinetuneRunner(job, flush), pinned=lambda: _pinned_model(switcher))
+    if switcher is not None:  # a swapped-in model is taken at once, not at the next registry poll
+        window.runner.finished.connect(lambda _outcome: switcher.check_registry())
     tray.windows.append(window)  # lives as long as the tray
     tray.enable("fine-tune", window.start)
 
 
+def _live_store(live: LiveCopilot) -> Any:
+    """The store the running copilot logs to now, or None without logging."""
+    return getattr(live.copilot.parts.logbook, "store", None)
+
+
+def _pinned_model(switcher: Any) -> str | None:
+    """The model the user pinned (settings or --model), which a registry swap does not replace; None: none."""
+    return None if switcher is None else switcher.source.choice.spec
+
+
 def _review_opener(live: LiveCopilot, settings: Settings) -> Any:
-    """The review window reads this run's log (deleting through its writer), else the data folder's log."""
+    """The review window reads this run's log (deleting through its writer), else the data folder's log; after
+    the log moved (a new data location) the next click opens a window on the new one."""
     from app.store import LOG_NAME
     from ui.review import ReviewOpener
 
-    store = getattr(live.copilot.parts.logbook, "store", None)
-    return ReviewOpener(store.path if store is not None else _data_folder(settings) / LOG_NAME, store)
+    def where() -> tuple[Path, Any]:
+        store = _live_store(live)
+        return (store.path if store is not None else _data_folder(settings) / LOG_NAME), store
+
+    opener = ReviewOpener(*where())
+
+    def open_review() -> None:
+        path, store = where()
+        if (path, store) != (opener.path, opener.store):
+            if opener.window is not None:
+                opener.window.close()
+            opener.path, opener.store, opener.window = path, store, None
+        opener()
+
+    return open_review
 
 
 def apply_to_live(live: LiveCopilot, old: Settings, new: Settings, on_notice: Any) -> None:
     """Without a restart: the core takes threshold, fps and deny-list; new keys restart the key grabber, a
-    new fps restarts the screen capture. Model, device and data location apply at the next start."""
+    new fps restarts the screen capture; a new model or device is loaded in the background and swapped in by
+    the copilot's loop (app/model_switch.py); new retention limits apply now and a new data location moves the
+    log (app/live_log.py). Each reports its outcome through `on_notice`."""
     live.copilot.apply_settings(new)
     try:
         _restart_changed_parts(live, old, new, on_notice)
     except GhostpilotError as exc:
         on_notice(f"settings saved, but {exc.message}")
-    if (new.model, new.device, new.data_dir) != (old.model, old.device, old.data_dir):
-        on_notice("model, device and data location apply when Ghostpilot starts again")
+    if live.switcher is not None:
+        live.switcher.apply_settings(new)
+    if live.log is not None:
+        live.log.apply_settings(new)
 
 
 def _restart_changed_parts(live: LiveCopilot, old: Settings, new: Settings, on_notice: Any) -> None:

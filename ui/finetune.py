@@ -4,8 +4,9 @@
 never touches a widget, it only emits signals, which Qt queues to the GUI thread because the runner lives
 there. `FinetuneWindow` is the small progress window those signals drive.
 
-A swapped-in model is written to the registry at once (`ghostpilot model list` shows it in use) and applies
-when Ghostpilot next starts: the running copilot keeps its loaded model, so a fine-tune never pauses the ghosts.
+A swapped-in model is written to the registry at once (`ghostpilot model list` shows it in use) and the running
+copilot switches to it without a restart (app/model_switch.py: loaded in the background, swapped in between two
+loop steps, so the ghosts never pause), unless the user pinned a model in settings or with `--model`.
 """
 
 from __future__ import annotations
@@ -32,11 +33,14 @@ def missing_requirement() -> str:
     return "" if present else NEEDS_TORCH
 
 
-def outcome_message(outcome: FinetuneOutcome) -> str:
-    """One line for the user: what changed, and why."""
+def outcome_message(outcome: FinetuneOutcome, pinned: str | None = None) -> str:
+    """One line for the user: what changed, and why; `pinned` is the model the user fixed for this run."""
+    name, reason = outcome.candidate.stem, outcome.verdict.reason
+    if outcome.swapped and pinned is not None:
+        return f"New model {name} is current in the registry; this run keeps the pinned model {pinned}: {reason}"
     if outcome.swapped:
-        return f"New model {outcome.candidate.stem} is in use from the next start: {outcome.verdict.reason}"
-    return f"Kept the current model: {outcome.verdict.reason}"
+        return f"New model {name} is in use now: {reason}"
+    return f"Kept the current model: {reason}"
 
 
 class FinetuneRunner(QObject):
@@ -88,10 +92,11 @@ class FinetuneRunner(QObject):
 class FinetuneWindow(QWidget):
     """The stage, a progress bar and, at the end, the outcome in one line."""
 
-    def __init__(self, runner: FinetuneRunner) -> None:
+    def __init__(self, runner: FinetuneRunner, pinned: Callable[[], str | None] = lambda: None) -> None:
         super().__init__(None, Qt.WindowType.Window)
         self.setWindowTitle("Ghostpilot: fine-tune")
         self.runner = runner
+        self.pinned = pinned  # the model the user pinned (it stays in use), asked when the job ends
         self.stage = QLabel("starting…")
         self.bar = QProgressBar()
         self.outcome = QLabel("")
@@ -120,7 +125,7 @@ class FinetuneWindow(QWidget):
         self.bar.setValue(min(done, total) if total else 0)
 
     def on_finished(self, outcome: FinetuneOutcome) -> None:
-        self.on_done(outcome_message(outcome))
+        self.on_done(outcome_message(outcome, self.pinned()))
 
     def on_done(self, message: str) -> None:
         self.stage.setText("done")

@@ -56,7 +56,7 @@ def test_the_tray_item_runs_a_real_fine_tune_in_the_background(
     assert window.outcome.text() and window.stage.text() == "done"
     if outcome.swapped:
         assert models.current().name == outcome.candidate.stem
-        assert window.outcome.text().startswith(f"New model {outcome.candidate.stem} is in use from the next start")
+        assert window.outcome.text().startswith(f"New model {outcome.candidate.stem} is in use now: ")
     else:
         assert models.current().name == "tiny"
         assert window.outcome.text() == f"Kept the current model: {outcome.verdict.reason}"
@@ -100,3 +100,17 @@ def test_the_app_wires_the_item_to_the_running_store(qtbot, tmp_path: Path) -> N
         qtbot.addWidget(window)
         assert tray.actions["fine-tune"].isEnabled() and COMING_SOON not in tray.actions["fine-tune"].text()
         assert window.runner.make_job().database == store.path and window.runner.flush() is True
+
+
+def test_the_outcome_line_says_whether_the_new_model_runs_now(tmp_path: Path) -> None:
+    from app.swap import FinetuneOutcome, ModelScore, SwapVerdict
+    from ui.finetune import outcome_message
+
+    score = ModelScore(10.0, 20, 0, float("nan"))
+    verdict = SwapVerdict(True, "pointer error 10.0 px (2.0 px lower)", score, score)
+    outcome = FinetuneOutcome(tmp_path / "ft-1.onnx", tmp_path / "ft.safetensors", verdict, True, 2, 1, 0)
+    assert outcome_message(outcome) == "New model ft-1 is in use now: pointer error 10.0 px (2.0 px lower)"
+    assert outcome_message(outcome, pinned="mine.onnx") == (
+        "New model ft-1 is current in the registry; this run keeps the pinned model mine.onnx: "
+        "pointer error 10.0 px (2.0 px lower)"
+    )
