@@ -25,6 +25,7 @@ class CoreBridge(QObject):
     view = Signal(object)
     notice = Signal(str)
     prompt = Signal(object)  # open the goal prompt, given the current goal (str | None)
+    settings = Signal(object)  # the settings file changed on disk (app.settings.SettingsWatcher's thread)
 
 
 def run_app(options: RunOptions, demo: bool = False) -> int:
@@ -116,8 +117,12 @@ def _open_tray(app: QApplication, bridge: CoreBridge, live: LiveCopilot, setting
     windows: list[SettingsWindow] = []
 
     def saved(new: Settings) -> None:
-        apply_to_live(live, current[0], new, bridge.notice.emit)
-        current[0] = new
+        if new != current[0]:
+            apply_to_live(live, current[0], new, bridge.notice.emit)
+            current[0] = new
+
+    bridge.settings.connect(saved)
+    _watch_settings_file(app, bridge)
 
     def open_settings() -> None:
         if not windows:
@@ -143,6 +148,23 @@ def _open_tray(app: QApplication, bridge: CoreBridge, live: LiveCopilot, setting
         bridge.notice.emit("no system tray on this desktop: pause with Ctrl+Alt+G, quit with Ctrl+C")
     tray.show()
     return tray
+
+
+def _watch_settings_file(app: QApplication, bridge: CoreBridge) -> None:
+    """Edits to the settings file by hand apply like the settings window's (docs/settings.md); a broken edit
+    keeps the running settings and says why in one line."""
+    from app.settings import SettingsWatcher
+
+    def rejected(exc: GhostpilotError) -> None:
+        bridge.notice.emit(f"settings file not applied: {exc.message}")
+
+    try:
+        watcher = SettingsWatcher(on_change=bridge.settings.emit, on_error=rejected)
+    except GhostpilotError as exc:  # the file was broken at start: run_app already said so
+        bridge.notice.emit(f"settings file not watched: {exc.message}")
+        return
+    watcher.start()
+    app.aboutToQuit.connect(watcher.stop)
 
 
 def _wire_finetune(tray: Any, live: LiveCopilot, settings: Settings) -> None:

@@ -68,3 +68,25 @@ def test_a_saved_model_and_data_location_apply_to_the_running_copilot(qtbot: Any
         assert conn.execute("SELECT model_name, ended_at IS NOT NULL FROM sessions").fetchall() == [("mine", 1)]
     with sqlite3.connect(tmp_path / "data-a" / LOG_NAME) as conn:
         assert conn.execute("SELECT ended_at IS NOT NULL FROM sessions").fetchall() == [(1,)]
+
+
+def test_an_edit_to_the_settings_file_reaches_the_app_and_a_broken_one_is_refused(qtbot: Any) -> None:
+    """The tray wires the same `saved` to file edits (ui/app._watch_settings_file) as to the settings window."""
+    from PySide6.QtWidgets import QApplication
+
+    from app.settings import default_settings_path, save_settings
+    from ui.app import CoreBridge, _watch_settings_file
+
+    app = QApplication.instance()
+    bridge = CoreBridge()
+    save_settings(Settings(min_confidence=0.5))
+    _watch_settings_file(app, bridge)
+    try:
+        with qtbot.waitSignal(bridge.settings, timeout=WAIT_MS) as changed:
+            save_settings(Settings(min_confidence=0.8))
+        assert changed.args[0].min_confidence == 0.8
+        with qtbot.waitSignal(bridge.notice, timeout=WAIT_MS) as refused:
+            default_settings_path().write_text("{ not json")
+        assert refused.args[0].startswith("settings file not applied:")
+    finally:
+        app.aboutToQuit.emit()  # stops the watcher, as quitting the app does
