@@ -1,4 +1,4 @@
-"""Small python-xlib helpers: compositor, focused window, pointer, screen size.
+"""Small python-xlib helpers: compositor, focused window, pointer, screen size, root-window properties.
 
 Every function takes an explicit `Display` (the caller's thread owns it) or opens a short-lived one; nothing
 connects at import time. python-xlib is imported lazily, so importing this module costs nothing off Linux.
@@ -75,6 +75,18 @@ def screen_size(display: Any | None = None) -> tuple[int, int]:
     with _connection(display) as d:
         screen = d.screen()
         return int(screen.width_in_pixels), int(screen.height_in_pixels)
+
+
+def root_property(name: str, display: Any | None = None) -> str | None:
+    """A text property of the root window (`AT_SPI_BUS`: where the accessibility bus is), or None when unset."""
+    from Xlib import X
+
+    with _connection(display) as d:
+        prop = d.screen().root.get_full_property(d.intern_atom(name), X.AnyPropertyType)
+        if prop is None or not len(prop.value):
+            return None
+        raw = prop.value
+        return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
 
 
 def focused_window(display: Any | None = None) -> WindowInfo | None:
