@@ -257,11 +257,19 @@ def _hotkeys(settings: Settings, copilot: Copilot, on_notice: Callable[[str], No
 
 
 def _privacy(settings: Settings, clock: Callable[[], float], copilot: Copilot, stoppers: list) -> Any:
-    """The deny-list watcher; without it nothing may be watched, so its failure stops the start."""
-    from app.privacy import DenyList, PrivacyGuard
+    """The deny-list watcher; without it nothing may be watched, so its failure stops the start. On Linux AT-SPI
+    reports password fields inside ordinary windows (it stays quiet where the desktop has no accessibility bus)."""
+    from app.privacy import DenyList, PasswordDetector, PrivacyGuard, TitleClassPasswordHeuristic
 
-    guard = PrivacyGuard(DenyList(settings.deny_list), clock, on_change=lambda _state: copilot.inbox.put("privacy"))
-    guard.start()
+    detectors: tuple[PasswordDetector, ...] = (TitleClassPasswordHeuristic(),)
+    if sys.platform.startswith("linux"):
+        from app.atspi import AtspiPasswordDetector
+
+        detectors = (AtspiPasswordDetector(), *detectors)
+    guard = PrivacyGuard(
+        DenyList(settings.deny_list), clock, on_change=lambda _state: copilot.inbox.put("privacy"), detectors=detectors
+    )
+    guard.start()  # and the detectors that listen by themselves
     stoppers.append(guard.stop)
     return guard
 

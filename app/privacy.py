@@ -15,7 +15,7 @@ import select
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from app.x11 import WindowInfo
 
@@ -41,10 +41,20 @@ class PrivacyState:
 
 
 class PasswordDetector(Protocol):
-    """Says whether the focused window is taking a secret. AT-SPI (Linux), UI Automation IsPassword (Windows)
-    and macOS secure input would implement this; only the X11 heuristic below is built."""
+    """Says whether the focused window is taking a secret: the X11 heuristic below, AT-SPI's password role
+    (app/atspi.py); UI Automation's IsPassword (Windows) and macOS secure input would plug in here too."""
 
     def secret_input(self, window: WindowInfo) -> str | None: ...
+
+
+@runtime_checkable
+class WatchingDetector(PasswordDetector, Protocol):
+    """A detector that learns of changes by itself (AT-SPI focus signals): the guard starts it with a callback
+    that re-judges at once, rather than at the next poll, and stops it with the guard."""
+
+    def start(self, on_change: Callable[[], None]) -> None: ...
+
+    def stop(self) -> None: ...
 
 
 class TitleClassPasswordHeuristic:
@@ -150,9 +160,15 @@ class PrivacyGuard:
         self._observe(self._read(display))
         self._thread = threading.Thread(target=self._watch, args=(display,), name="ghostpilot-privacy", daemon=True)
         self._thread.start()
+        for detector in self.detectors:
+            if isinstance(detector, WatchingDetector):
+                detector.start(self._recheck)
 
     def stop(self) -> None:
         self._stop.set()
+        for detector in self.detectors:
+            if isinstance(detector, WatchingDetector):
+                detector.stop()
         if self._thread is not None:
             self._thread.join(2.0)
         with self._lock:
@@ -160,6 +176,11 @@ class PrivacyGuard:
         for display in connections:
             with contextlib.suppress(Exception):
                 display.close()
+
+    def _recheck(self) -> None:
+        """A detector saw a change (on its own thread): judge the focused window again now."""
+        if not self._stop.is_set():
+            self.check_now()
 
     def _listen(self, display: Any) -> None:
         """PropertyNotify on the root: the window manager announces focus changes in `_NET_ACTIVE_WINDOW`."""
