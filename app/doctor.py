@@ -362,6 +362,12 @@ def check_settings(ctx: _Context) -> Check:
     return Check("settings", "ok", f"{ctx.settings_path} is valid")
 
 
+def check_password_fields(ctx: _Context) -> Check:
+    from app.atspi import diagnose
+
+    return Check("password fields", *diagnose())
+
+
 CHECKS: tuple[tuple[str, Callable[[_Context], Check]], ...] = (
     ("settings", check_settings),
     ("display", check_display),
@@ -369,6 +375,7 @@ CHECKS: tuple[tuple[str, Callable[[_Context], Check]], ...] = (
     ("input", check_input),
     ("compositor", check_compositor),
     ("global keys", check_global_keys),
+    ("password fields", check_password_fields),
     ("model", check_model),
     ("execution provider", check_provider),
     ("database", check_database),
