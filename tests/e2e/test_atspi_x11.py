@@ -102,9 +102,13 @@ def buses(x_display: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     launcher = next((path for path in LAUNCHERS if os.access(path, os.X_OK)), None)
     if shutil.which("dbus-daemon") is None or launcher is None:
         pytest.skip("dbus-daemon and at-spi-bus-launcher are needed (apt-get install dbus at-spi2-core)")
-    runtime = tmp_path_factory.mktemp("runtime")
-    runtime.chmod(0o700)
+    home = tmp_path_factory.mktemp("a11y-home")
+    runtime = home / "runtime"
+    runtime.mkdir(mode=0o700)
     env = {**os.environ, "DISPLAY": x_display, "XDG_RUNTIME_DIR": str(runtime)}
+    for name in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME"):
+        env[name] = str(home / name.lower())
+    env["GSETTINGS_BACKEND"] = "memory"  # the launcher stores IsEnabled in GSettings: never in the user's dconf
     env.pop("AT_SPI_BUS_ADDRESS", None)
     command = ["dbus-daemon", "--session", "--nofork", "--print-address=1"]
     session = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
@@ -276,3 +280,27 @@ def test_typing_at_once_after_the_click_is_still_private(login: Login, copilot: 
     wait_for(lambda: CANARY in login.typed("password"), "the canary in the password field")
     type_control(login, copilot)
     assert_nowhere(copilot, CANARY)
+
+
+def set_accessibility(on: bool) -> None:
+    """org.a11y.Status.IsEnabled, what GNOME's toolkit-accessibility setting (or a screen reader) turns on."""
+    from jeepney import DBusAddress, MessageType, new_method_call
+    from jeepney.io.blocking import open_dbus_connection
+
+    status = DBusAddress("/org/a11y/bus", "org.a11y.Bus", "org.freedesktop.DBus.Properties")
+    with open_dbus_connection("SESSION") as conn:
+        message = new_method_call(status, "Set", "ssv", ("org.a11y.Status", "IsEnabled", ("b", on)))
+        assert conn.send_and_get_reply(message, timeout=2).header.message_type == MessageType.method_return
+
+
+def test_doctor_says_whether_accessibility_is_on(a11y_env: Buses) -> None:
+    from app.doctor import check_password_fields
+
+    found = check_password_fields(None)  # type: ignore[arg-type]  # the check needs no shared context
+    assert found.status == "warn" and "accessibility is off" in found.detail and "gsettings" in found.fix
+    set_accessibility(True)
+    try:
+        found = check_password_fields(None)  # type: ignore[arg-type]
+        assert found.status == "ok" and "AT-SPI runs" in found.detail, found
+    finally:
+        set_accessibility(False)
