@@ -118,9 +118,10 @@ def start_live(
             executor.note_user_input(event)
 
     recorder = InputRecorder(clock_start, sink=copilot.inbox, is_injected=ledger.claim, on_user_input=physical_input)
-    parts.privacy = _privacy(settings, parts.clock, copilot, stoppers)
+    parts.privacy = guard = _privacy(settings, parts.clock, copilot, stoppers)
     parts.hotkeys = _hotkeys(settings, copilot, on_notice, stoppers)
-    parts.capture = _capture(_pick(options.fps, settings.capture_fps), parts.clock, on_notice, stoppers)
+    fps = _pick(options.fps, settings.capture_fps)
+    parts.capture = _capture(fps, parts.clock, on_notice, stoppers, guard.regions)
     if parts.capture is not None:
         parts.screen_text = _screen_text(predictor, on_notice, stoppers)
     if options.store:
@@ -284,10 +285,13 @@ def _retention(book: Any, settings: Settings, on_notice: Callable[[str], None], 
     stoppers.append(scheduler.stop)
 
 
-def _capture(fps: float, clock: Callable[[], float], on_notice: Callable[[str], None], stoppers: list) -> Any:
+def _capture(
+    fps: float, clock: Callable[[], float], on_notice: Callable[[str], None], stoppers: list, private: Callable
+) -> Any:
+    """Frames for the model, with visible deny-listed windows painted over (`private`: PrivacyGuard.regions)."""
     from app.capture import ScreenCapture
 
-    capture = ScreenCapture(fps, clock=clock)
+    capture = ScreenCapture(fps, clock=clock, private_regions=private)
     try:
         capture.start()
     except GhostpilotError as exc:
