@@ -2,7 +2,9 @@
 
 The overlay's own ghosts are masked out of every frame (stack notes trap 5: with a compositor mss sees them):
 regions the overlay draws in are replaced by the pixels last seen there while they were clean, so the model
-never learns from its own predictions. Geometry helpers are pure functions on mss-style monitor dicts. No Qt.
+never learns from its own predictions. Visible deny-listed windows (PrivacyGuard.regions) are painted grey in
+every frame, before it reaches the model or the store. Geometry helpers are pure functions on mss-style monitor
+dicts. No Qt.
 """
 
 from __future__ import annotations
@@ -154,7 +156,8 @@ class ScreenCapture:
 
     The mss object lives in the capture thread (mss instances are not thread-safe). `clock` stamps frames,
     e.g. the input recorder's clock, so frames and events share one timeline. `model_size` (W, H) downscales
-    the published frames; masking always happens at full resolution first.
+    the published frames; masking always happens at full resolution first. `private_regions()` (read once per
+    frame, computed elsewhere) names screen rectangles painted grey: visible deny-listed windows.
     """
 
     def __init__(
@@ -163,6 +166,7 @@ class ScreenCapture:
         model_size: tuple[int, int] | None = None,
         clock: Callable[[], float] = time.monotonic,
         buffer_size: int = 8,
+        private_regions: Callable[[], Sequence[Rect]] = list,
     ) -> None:
         if not 0 < fps <= MAX_FPS:
             raise ValueError(f"fps must be in (0, {MAX_FPS:g}], got {fps}")
@@ -173,6 +177,8 @@ class ScreenCapture:
         self._lock = threading.Lock()
         self._mask = MaskRegions()
         self._clean: np.ndarray | None = None  # last full-resolution masked frame
+        self.private_regions = private_regions  # windows never to be seen (PrivacyGuard.regions), screen px
+        self._private: list[Rect] = []
         self._grab_ms: deque[float] = deque(maxlen=50)
         self._process_ms: deque[float] = deque(maxlen=50)
         self._count = 0
@@ -266,7 +272,11 @@ class ScreenCapture:
         origin = (int(monitor["left"]), int(monitor["top"]))
         with self._lock:
             rects = to_frame_rects(self._mask.active(time.monotonic()), origin)
+        private = list(self.private_regions())
+        if private != self._private:  # the last clean pixels may show a window that is private now
+            self._private, self._clean = private, None
         rgb = apply_mask(rgb, self._clean, rects)
+        rgb = apply_mask(rgb, None, to_frame_rects(private, origin))  # grey, never pixels seen there before
         rgb.flags.writeable = False
         self._clean = rgb
         published = rgb if self.model_size is None else _resize(rgb, self.model_size)

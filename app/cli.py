@@ -265,7 +265,7 @@ def build_parser(gui: Mapping[str, Handler] | None = None) -> argparse.ArgumentP
     _add_live_args(p)
     p.set_defaults(handler=gui.get("demo", cmd_gui_missing), console=False)
 
-    p = sub.add_parser("doctor", help="check display, capture, input, keys, compositor, model, database")
+    p = sub.add_parser("doctor", help="check display, capture, input, keys, compositor, password fields, model, log")
     p.set_defaults(handler=cmd_doctor)
 
     p = sub.add_parser("forget", help="delete recent history from the log (--last 10m, 2h, 1d; or --all)")

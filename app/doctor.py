@@ -249,6 +249,12 @@ def check_settings(ctx: DoctorContext) -> Check:
     return Check("settings", "ok", f"{ctx.settings_path} is valid")
 
 
+def check_password_fields(ctx: DoctorContext) -> Check:
+    from app.atspi import diagnose
+
+    return Check("password fields", *diagnose())
+
+
 CHECKS: tuple[tuple[str, Callable[[DoctorContext], Check]], ...] = (
     ("settings", check_settings),
     ("display", check_display),
@@ -256,6 +262,7 @@ CHECKS: tuple[tuple[str, Callable[[DoctorContext], Check]], ...] = (
     ("input", check_input),
     ("compositor", check_compositor),
     ("global keys", check_global_keys),
+    ("password fields", check_password_fields),
     ("model", check_model),
     ("execution provider", check_provider),
     ("screen text", check_screen_text),

@@ -124,9 +124,10 @@ def start_live(
             executor.note_user_input(event)
 
     recorder = InputRecorder(clock_start, sink=copilot.inbox, is_injected=ledger.claim, on_user_input=physical_input)
-    parts.privacy = _privacy(settings, parts.clock, copilot, stoppers)
+    parts.privacy = guard = _privacy(settings, parts.clock, copilot, stoppers)
     parts.hotkeys = _hotkeys(settings, copilot, on_notice, stoppers)
-    parts.capture = _capture(_pick(options.fps, settings.capture_fps), parts.clock, on_notice, stoppers)
+    fps = _pick(options.fps, settings.capture_fps)
+    parts.capture = _capture(fps, parts.clock, on_notice, stoppers, guard.regions)
     if parts.capture is not None:
         parts.screen_text = _screen_text(predictor, on_notice, stoppers)
     log = _log(options, copilot, predictor, (width, height), stoppers) if options.store else None
@@ -265,19 +266,30 @@ def _hotkeys(settings: Settings, copilot: Copilot, on_notice: Callable[[str], No
 
 
 def _privacy(settings: Settings, clock: Callable[[], float], copilot: Copilot, stoppers: list) -> Any:
-    """The deny-list watcher; without it nothing may be watched, so its failure stops the start."""
-    from app.privacy import DenyList, PrivacyGuard
+    """The deny-list watcher; without it nothing may be watched, so its failure stops the start. On Linux AT-SPI
+    reports password fields inside ordinary windows (it stays quiet where the desktop has no accessibility bus)."""
+    from app.privacy import DenyList, PasswordDetector, PrivacyGuard, TitleClassPasswordHeuristic
 
-    guard = PrivacyGuard(DenyList(settings.deny_list), clock, on_change=lambda _state: copilot.inbox.put("privacy"))
-    guard.start()
+    detectors: tuple[PasswordDetector, ...] = (TitleClassPasswordHeuristic(),)
+    if sys.platform.startswith("linux"):
+        from app.atspi import AtspiPasswordDetector
+
+        detectors = (AtspiPasswordDetector(), *detectors)
+    guard = PrivacyGuard(
+        DenyList(settings.deny_list), clock, on_change=lambda _state: copilot.inbox.put("privacy"), detectors=detectors
+    )
+    guard.start()  # and the detectors that listen by themselves
     stoppers.append(guard.stop)
     return guard
 
 
-def _capture(fps: float, clock: Callable[[], float], on_notice: Callable[[str], None], stoppers: list) -> Any:
+def _capture(
+    fps: float, clock: Callable[[], float], on_notice: Callable[[str], None], stoppers: list, private: Callable
+) -> Any:
+    """Frames for the model, with visible deny-listed windows painted over (`private`: PrivacyGuard.regions)."""
     from app.capture import ScreenCapture
 
-    capture = ScreenCapture(fps, clock=clock)
+    capture = ScreenCapture(fps, clock=clock, private_regions=private)
     try:
         capture.start()
     except GhostpilotError as exc:

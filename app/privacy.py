@@ -5,7 +5,8 @@ A `PrivacyGuard` watches the focused window from its own thread and display conn
 the floor (no window manager; a title that changes, like a browser tab going private). It keeps the recent
 history of private intervals on the copilot's clock, so the loop judges each input event and frame by *when
 it happened*, not by when the loop got to it: keys typed into a prompt that closed before the loop woke are
-still dropped. No Qt here.
+still dropped. It also keeps where visible private windows are on screen, focused or not (`regions()`), for the
+capture to paint over. No Qt here.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from __future__ import annotations
 import contextlib
 import select
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from app.x11 import WindowInfo
 
@@ -23,6 +25,7 @@ POLL_S = 0.1  # the focused window is re-read at least this often
 LOOKBACK_S = 0.35  # a private interval starts this long before it was noticed (the poll period and some slack)
 AFTER_S = 0.05  # and ends this long after the focus was seen elsewhere
 HISTORY_S = 120.0  # intervals older than this are forgotten (nothing in the inbox is that old)
+REGIONS_S = 0.25  # visible private windows are looked for this often (~5 ms for a dozen windows on 2 cores)
 
 # The X11 password-prompt heuristic: window titles and WM_CLASS values of the usual prompts.
 PASSWORD_TITLE_WORDS = ("password", "passphrase", "pinentry", "sudo", "passwort", "mot de passe", "contraseña")
@@ -41,10 +44,20 @@ class PrivacyState:
 
 
 class PasswordDetector(Protocol):
-    """Says whether the focused window is taking a secret. AT-SPI (Linux), UI Automation IsPassword (Windows)
-    and macOS secure input would implement this; only the X11 heuristic below is built."""
+    """Says whether the focused window is taking a secret: the X11 heuristic below, AT-SPI's password role
+    (app/atspi.py); UI Automation's IsPassword (Windows) and macOS secure input would plug in here too."""
 
     def secret_input(self, window: WindowInfo) -> str | None: ...
+
+
+@runtime_checkable
+class WatchingDetector(PasswordDetector, Protocol):
+    """A detector that learns of changes by itself (AT-SPI focus signals): the guard starts it with a callback
+    that re-judges at once, rather than at the next poll, and stops it with the guard."""
+
+    def start(self, on_change: Callable[[], None]) -> None: ...
+
+    def stop(self) -> None: ...
 
 
 class TitleClassPasswordHeuristic:
@@ -61,6 +74,9 @@ class TitleClassPasswordHeuristic:
         return None
 
 
+TITLE_HEURISTIC = TitleClassPasswordHeuristic()
+
+
 class DenyList:
     """App names (matched within WM_CLASS) and window-title substrings, case-insensitive."""
 
@@ -74,6 +90,12 @@ class DenyList:
             if folded in wm_class or folded in title:
                 return f"deny-list: {pattern}"
         return None
+
+
+def shown_privately(window: WindowInfo, deny_list: DenyList) -> bool:
+    """Whether a window must be painted over in frames even when it is not focused: deny-listed, or titled or
+    classed like a password prompt (AT-SPI speaks only of the focused widget)."""
+    return deny_list.match(window) is not None or TITLE_HEURISTIC.secret_input(window) is not None
 
 
 def judge(window: WindowInfo | None, deny_list: DenyList, detectors: Iterable[PasswordDetector] = ()) -> PrivacyState:
@@ -114,6 +136,8 @@ class PrivacyGuard:
         self._state = PrivacyState()
         self._observed_at = float("-inf")
         self._intervals: list[list[float]] = []  # [start, end]; end is +inf while still private
+        self._regions: list[tuple[int, int, int, int]] = []  # visible private windows on screen (x, y, w, h)
+        self._regions_due = float("-inf")
         self._local = threading.local()
         self._connections: list[Any] = []
         self._stop = threading.Event()
@@ -122,6 +146,11 @@ class PrivacyGuard:
     # ----- reading -----
     def current(self) -> PrivacyState:
         return self._state
+
+    def regions(self) -> list[tuple[int, int, int, int]]:
+        """Where visible deny-listed windows and password prompts are on screen, focused or not: the capture
+        paints them over in every frame. Re-read with each of the watcher's readings, never per frame."""
+        return self._regions
 
     def denied_at(self, t: float) -> bool:
         """Whether something that happened at `t` (copilot clock) may have happened in a private window."""
@@ -148,11 +177,18 @@ class PrivacyGuard:
             self._connections.append(display)
         self._listen(display)
         self._observe(self._read(display))
+        self._read_regions(display)
         self._thread = threading.Thread(target=self._watch, args=(display,), name="ghostpilot-privacy", daemon=True)
         self._thread.start()
+        for detector in self.detectors:
+            if isinstance(detector, WatchingDetector):
+                detector.start(self._recheck)
 
     def stop(self) -> None:
         self._stop.set()
+        for detector in self.detectors:
+            if isinstance(detector, WatchingDetector):
+                detector.stop()
         if self._thread is not None:
             self._thread.join(2.0)
         with self._lock:
@@ -160,6 +196,11 @@ class PrivacyGuard:
         for display in connections:
             with contextlib.suppress(Exception):
                 display.close()
+
+    def _recheck(self) -> None:
+        """A detector saw a change (on its own thread): judge the focused window again now."""
+        if not self._stop.is_set():
+            self.check_now()
 
     def _listen(self, display: Any) -> None:
         """PropertyNotify on the root: the window manager announces focus changes in `_NET_ACTIVE_WINDOW`."""
@@ -173,9 +214,13 @@ class PrivacyGuard:
             with contextlib.suppress(OSError, ValueError):
                 select.select([display.fileno()], [], [], POLL_S)
             try:
+                events = 0
                 while display.pending_events():
                     display.next_event()
+                    events += 1
                 self._observe(self._read(display))
+                if events or time.monotonic() >= self._regions_due:
+                    self._read_regions(display)
             except Exception:  # the server went away: the copilot's own checks report that
                 if self._stop.wait(POLL_S):
                     return
@@ -185,6 +230,15 @@ class PrivacyGuard:
             return self._query(display)
         except Exception:  # a window that vanished mid-query: unknown, judged as nothing focused
             return None
+
+    def _read_regions(self, display: Any) -> None:
+        """Where the private windows are: at most every REGIONS_S, and at once after a window manager's news."""
+        from app.x11 import shown_windows
+
+        self._regions_due = time.monotonic() + REGIONS_S
+        deny_list = self.deny_list
+        with contextlib.suppress(Exception):  # a server gone away: the last regions stand, the copilot reports it
+            self._regions = shown_windows(lambda window: shown_privately(window, deny_list), display)
 
     def _observe(self, window: WindowInfo | None) -> PrivacyState:
         """Record a reading taken now; the newest reading wins, whichever thread took it."""

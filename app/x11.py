@@ -1,4 +1,4 @@
-"""Small python-xlib helpers: compositor, focused window, pointer, screen size.
+"""Small python-xlib helpers: compositor, focused window, pointer, screen size, root-window properties.
 
 Every function takes an explicit `Display` (the caller's thread owns it) or opens a short-lived one; nothing
 connects at import time. python-xlib is imported lazily, so importing this module costs nothing off Linux.
@@ -7,7 +7,7 @@ connects at import time. python-xlib is imported lazily, so importing this modul
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -77,6 +77,18 @@ def screen_size(display: Any | None = None) -> tuple[int, int]:
         return int(screen.width_in_pixels), int(screen.height_in_pixels)
 
 
+def root_property(name: str, display: Any | None = None) -> str | None:
+    """A text property of the root window (`AT_SPI_BUS`: where the accessibility bus is), or None when unset."""
+    from Xlib import X
+
+    with _connection(display) as d:
+        prop = d.screen().root.get_full_property(d.intern_atom(name), X.AnyPropertyType)
+        if prop is None or not len(prop.value):
+            return None
+        raw = prop.value
+        return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+
+
 def focused_window(display: Any | None = None) -> WindowInfo | None:
     """The top-level client window with the keyboard focus, or None when nothing has it.
 
@@ -131,7 +143,7 @@ def _top_level(d: Any, window: Any, root_id: int) -> Any:
         current = parent
 
 
-def _window_info(d: Any, window: Any) -> WindowInfo:
+def _window_info(d: Any, window: Any, with_pid: bool = True) -> WindowInfo:
     from Xlib import X
 
     title_prop = window.get_full_property(d.intern_atom("_NET_WM_NAME"), d.intern_atom("UTF8_STRING"))
@@ -141,9 +153,49 @@ def _window_info(d: Any, window: Any) -> WindowInfo:
     else:
         title = str(window.get_wm_name() or "")
     wm_class = window.get_wm_class()
-    pid_prop = window.get_full_property(d.intern_atom("_NET_WM_PID"), X.AnyPropertyType)
+    pid_prop = window.get_full_property(d.intern_atom("_NET_WM_PID"), X.AnyPropertyType) if with_pid else None
     pid = int(pid_prop.value[0]) if pid_prop is not None and len(pid_prop.value) else None
     return WindowInfo(int(window.id), title, wm_class[1] if wm_class else "", pid)
+
+
+def shown_windows(wanted: Callable[[WindowInfo], bool], display: Any | None = None) -> list[tuple[int, int, int, int]]:
+    """Screen rectangles (x, y, width, height, frame included) of the mapped top-level windows `wanted` picks.
+
+    The windows are the window manager's `_NET_CLIENT_LIST_STACKING`, or without one the root's children;
+    rectangles are asked only for the picked ones (a title and class read costs two round trips per window).
+    """
+    from Xlib import X
+    from Xlib import error as xerror
+
+    with _connection(display) as d:
+        root = d.screen().root
+        stacking = root.get_full_property(d.intern_atom("_NET_CLIENT_LIST_STACKING"), X.AnyPropertyType)
+        if stacking is not None and len(stacking.value):
+            windows = [d.create_resource_object("window", int(w)) for w in stacking.value]
+        else:
+            windows = root.query_tree().children
+        rects = []
+        for window in windows:
+            try:
+                if window.get_attributes().map_state == X.IsViewable and wanted(_window_info(d, window, False)):
+                    rects.append(_screen_rect(d, window, root))
+            except xerror.XError:  # the window went away meanwhile
+                continue
+        return rects
+
+
+def _screen_rect(d: Any, window: Any, root: Any) -> tuple[int, int, int, int]:
+    """The window's rectangle on the root, widened by the frame the window manager draws (`_NET_FRAME_EXTENTS`)."""
+    from Xlib import X
+
+    geometry = window.get_geometry()
+    origin = root.translate_coords(window, 0, 0)
+    extents = window.get_full_property(d.intern_atom("_NET_FRAME_EXTENTS"), X.AnyPropertyType)
+    left = right = top = bottom = 0
+    if extents is not None and len(extents.value) >= 4:
+        left, right, top, bottom = (int(v) for v in extents.value[:4])
+    x, y = int(origin.x) - left, int(origin.y) - top
+    return x, y, int(geometry.width) + left + right, int(geometry.height) + top + bottom
 
 
 class X11Desktop:

@@ -23,13 +23,23 @@ for pair in libxcb-icccm.so.4:libxcb-icccm4 libxcb-keysyms.so.1:libxcb-keysyms1 
     libEGL.so.1:libegl1 libGL.so.1:libgl1 libfontconfig.so.1:libfontconfig1 libdbus-1.so.3:libdbus-1-3; do
   ldconfig -p 2>/dev/null | grep -q "${pair%%:*}" || missing+=("${pair##*:}")
 done
+# The tests run a private session bus and accessibility bus (tests/e2e/test_atspi_x11.py); the copilot itself
+# uses the desktop's own AT-SPI bus when there is one.
+if [[ "$extras" == *dev* ]]; then
+  command -v dbus-daemon >/dev/null 2>&1 || missing+=(dbus)
+  launcher=0
+  for path in /usr/libexec/at-spi-bus-launcher /usr/lib/at-spi2-core/at-spi-bus-launcher /usr/lib/at-spi-bus-launcher; do
+    [ -x "$path" ] && launcher=1
+  done
+  [ "$launcher" = 1 ] || missing+=(at-spi2-core)
+fi
 if [ "${#missing[@]}" -gt 0 ] && command -v apt-get >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ]; then
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
     sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   else
-    echo "setup.sh: the overlay needs: sudo apt-get install ${missing[*]}" >&2
+    echo "setup.sh: Ghostpilot needs: sudo apt-get install ${missing[*]}" >&2
   fi
 fi
 python3 -m venv .venv
