@@ -21,6 +21,7 @@ class GoalState:
         self.goal = goal
         self.snapshot = snapshot
         self.quoted = goal_features.quoted(goal) if goal else []
+        self.target = _target_name(goal)
         self.slots: list[ScreenText | None] = []
         self.grounded: tuple[float, float] | None = None  # the last click point the goal's ghost showed
         self.on_target = False  # the last click landed where the goal pointed
@@ -63,7 +64,7 @@ class GoalState:
         if self._goal_embedding() is None:
             return []
         found: list[Suggestion | None] = []
-        click = goal_click(out, self.slots, pointer, t, scale, screen)
+        click = goal_click(out, self.slots, pointer, t, scale, screen, self.target)
         if click is not None:
             self.grounded = click.click
             found.append(click)
@@ -71,3 +72,15 @@ class GoalState:
         if self.on_target and remaining:
             found.append(quoted_keys(remaining, self.typed_keys, t, QUOTED_CONFIDENCE))
         return found
+
+
+def _target_name(goal: str | None) -> str:
+    """The element the goal names ("Department" in "fill in my Department"), "" when it names none."""
+    from inference.goals.grounding import GoalError, parse_goal
+
+    if not goal:
+        return ""
+    try:
+        return parse_goal(goal).target
+    except GoalError:
+        return ""

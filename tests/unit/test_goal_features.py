@@ -83,6 +83,26 @@ def test_goal_click_goes_to_the_pointed_text_plus_its_offset_and_none_means_no_g
     assert goal_click(out, slots, (500, 400), 1.0, 1000.0, (1000, 800)) is None
 
 
+def test_when_none_wins_a_text_the_goal_names_still_gets_the_click() -> None:
+    """The named-text rule (docs/goal-model.md): the model doubts a click is due, but the text it points at
+    most among those the goal names exactly ("Department:" for "Department") is where the goal says to act."""
+    slots: list[ScreenText | None] = [
+        ScreenText("hint:", (300, 100, 330, 120)), ScreenText("Password hint:", (240, 100, 330, 120)),
+        ScreenText("Department:", (240, 140, 330, 160)),
+    ] + [None] * (TEXT_SLOTS - 3)  # fmt: skip
+    logits = np.full(TEXT_SLOTS + 1, -5.0)
+    logits[[0, 1, 2, TEXT_SLOTS]] = (1.1, 1.0, 0.2, 1.6)  # "none" wins; "hint:" beats the whole label
+    offsets = np.zeros((TEXT_SLOTS, 2))
+    offsets[1] = (0.12, 0.0)  # the field right of the label
+    out = {"text_logits": logits, "text_offsets": offsets}
+    click = goal_click(out, slots, (500, 400), 1.0, 1000.0, (1000, 800), target="Password hint")
+    assert click is not None and click.click == pytest.approx((405.0, 110.0)) and click.confidence == 0.7
+    assert goal_click(out, slots, (500, 400), 1.0, 1000.0, (1000, 800), target="Nickname") is None  # not named
+    assert goal_click(out, slots, (500, 400), 1.0, 1000.0, (1000, 800)) is None  # no target: "none" stands
+    logits[1] = -4.0  # the model does not point at the named text at all (p < 0.05): no ghost
+    assert goal_click(out, slots, (500, 400), 1.0, 1000.0, (1000, 800), target="Password hint") is None
+
+
 def test_quoted_keys_continue_what_was_typed_and_stop_when_done() -> None:
     rest = quoted_keys(["hello world"], ["h", "e"], 0.0, 0.9)
     assert rest is not None and "".join(rest.keys) == "llo world"
