@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,6 +26,14 @@ def _sweep(env: dict[str, str], y: int) -> None:
     time.sleep(1.0)
 
 
+def _sweep_until(env: dict[str, str], y: int, done: Callable[[], bool], tries: int = 5) -> None:
+    """Move like a user until `done()`: on a loaded machine one sweep may end before the model has spoken."""
+    for attempt in range(tries):
+        _sweep(env, y + 15 * attempt)
+        if done():
+            return
+
+
 def test_pointer_moves_produce_ghosts_and_model_use_switches_the_running_copilot(
     x_display: str, tmp_path: Path
 ) -> None:
@@ -41,12 +50,12 @@ def test_pointer_moves_produce_ghosts_and_model_use_switches_the_running_copilot
         )  # fmt: skip
         try:
             _wait_for(log, "watching")
-            _sweep(env, 300)
+            _sweep_until(env, 300, lambda: "ghost click at (" in log.read_text())
             shutil.copyfile(DEFAULT_MODEL, tmp_path / "v2.onnx")
             models.use(models.register(tmp_path / "v2.onnx").name)  # as `ghostpilot model use v2` elsewhere
             _wait_for(log, "now using model v2")
             ghosts_before = log.read_text().count("ghost click at (")
-            _sweep(env, 200)
+            _sweep_until(env, 200, lambda: log.read_text().count("ghost click at (") > ghosts_before)
         finally:
             app.terminate()
             app.wait(timeout=10)
