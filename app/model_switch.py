@@ -77,7 +77,7 @@ def start_screen_text(predictor: Any, on_notice: Notice) -> ScreenTextWorker | N
     from inference.goals.text_encoder import TextEncoder
 
     try:
-        return ScreenTextWorker(OcrModel(), TextEncoder()).start()
+        return ScreenTextWorker(OcrModel(), TextEncoder(), only_with_goal=True).start()
     except GhostpilotError as exc:
         on_notice(f"goals follow the pointer only: screen text unavailable ({exc.message})")
         return None

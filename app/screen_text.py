@@ -100,9 +100,16 @@ class ScreenTextWorker:
         on_update: Callable[[ScreenText], None] | None = None,
         min_interval_s: float = 0.5,
         cache_size: int = 4096,
+        only_with_goal: bool = False,
+        duty: float = 0.2,
     ) -> None:
         self._reader, self._embedder, self._on_update = reader, embedder, on_update
         self.min_interval_s = min_interval_s  # at most one OCR per interval: the newest frame wins
+        # the live copilot reads only while a goal is set: the text tokens are there to ground goals (without
+        # one they changed no measured pointer error), and a read costs ~2 s of CPU on a changed 1080p screen
+        self.only_with_goal = only_with_goal
+        self.duty = duty  # reads use at most this share of one core: after a read, wait duration / duty
+        self._last_ocr_s = 0.0
         self._cache_size = cache_size
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
@@ -160,7 +167,8 @@ class ScreenTextWorker:
             self._wake.clear()
             if self._stop.is_set():
                 break
-            wait = self._last_ocr_at + self.min_interval_s - time.monotonic()
+            spacing = max(self.min_interval_s, self._last_ocr_s / self.duty)
+            wait = self._last_ocr_at + spacing - time.monotonic()
             if wait > 0 and not self._force:
                 self._stop.wait(wait)  # rate limit; frames arriving meanwhile replace the slot
             try:
@@ -179,6 +187,9 @@ class ScreenTextWorker:
             if not (force and self._last_frame is not None):
                 return
             slot = self._last_frame
+        if self.only_with_goal and goal is None:
+            self._without_goal(slot, cleared=goal_dirty)
+            return
         thumb = thumbnail(slot[1])
         if not force and not screen_changed(self._last_thumb, thumb):
             self.frames_skipped += 1
@@ -190,6 +201,7 @@ class ScreenTextWorker:
         else:  # only the changed part of the screen is detected again
             boxes = self._reader.read(slot[1], latest.boxes, changed_region(previous, thumb))
         ocr_ms = (time.perf_counter() - started) * 1000
+        self._last_ocr_s = ocr_ms / 1000
         self.ocr_runs += 1
         self._last_ocr_at = time.monotonic()
         snapshot = self._snapshot(slot[0], boxes, goal, ocr_ms)
@@ -198,6 +210,14 @@ class ScreenTextWorker:
         self.status = f"{len(boxes)} text lines read in {ocr_ms:.0f} ms"
         if self._on_update is not None:
             self._on_update(snapshot)
+
+    def _without_goal(self, slot: tuple[float, np.ndarray], cleared: bool) -> None:
+        """No goal, no reading: keep the frame for the goal that may come; a cleared goal takes its text along."""
+        self._last_frame, self._last_thumb = slot, None  # the next read (a goal was set) reads the whole screen
+        if cleared and self.latest is not None:
+            self.latest = self._snapshot(slot[0], [], None, 0.0)
+            if self._on_update is not None:
+                self._on_update(self.latest)
 
     def _embed_goal(self, goal: Goal) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(target phrase, whole sentence, later steps (S, 384)), read-only."""

@@ -75,6 +75,37 @@ def test_ocr_runs_only_when_the_screen_changes_or_a_goal_is_set() -> None:
     assert not worker._thread or not worker._thread.is_alive()
 
 
+def test_the_live_worker_reads_only_while_a_goal_is_set_and_within_its_cpu_share() -> None:
+    screen = make_screen(np.random.default_rng(4), 1280, 720)
+    renderer = Renderer(screen)
+    field = screen.of_kind("field")[0]
+    frames = [renderer.render(UIState(texts={field.id: "x" * n})) for n in range(4)]  # a changing screen
+    reader, snapshots, done = CountingReader(), [], threading.Event()
+
+    def publish(snapshot: ScreenText) -> None:
+        snapshots.append(snapshot)
+        done.set()
+
+    worker = ScreenTextWorker(reader, TextEncoder(), publish, min_interval_s=0.0, only_with_goal=True, duty=0.05)
+    worker.start()
+    try:
+        for t, frame in enumerate(frames[:2]):  # no goal: the screen changes, nothing is read
+            worker.offer_frame(float(t), frame)
+            threading.Event().wait(0.3)
+        assert reader.calls == 0 and snapshots == []
+        worker.set_goal(f"Type 'x' into the {field.label} field.")
+        _wait_for(snapshots, 1, done)  # at once, from the newest frame kept meanwhile
+        assert reader.calls == 1 and snapshots[0].frame_time == 1.0 and snapshots[0].boxes
+        worker.offer_frame(2.0, frames[2])  # a change right after a read waits for the duty cycle:
+        threading.Event().wait(0.5)  # a read of ~0.3-1 s at 5 % of a core leaves 6-20 s before the next
+        assert reader.calls == 1
+        worker.set_goal(None)  # clearing the goal takes the screen's text along
+        _wait_for(snapshots, 2, done)
+        assert snapshots[1].boxes == () and snapshots[1].goal is None and reader.calls == 1
+    finally:
+        worker.stop()
+
+
 def test_a_failing_reader_becomes_a_status_line() -> None:
     class Broken:
         def read(
