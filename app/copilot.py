@@ -262,7 +262,7 @@ class Copilot:
         suggestions = self._recalled(now) + self.parts.session.suggest(now, min_confidence=self.tracker.min_confidence)
         self._latency_ms = (time.perf_counter() - started) * 1000
         self.stats.model_runs += 1
-        self.stats.model_ms = [*self.stats.model_ms[-999:], self._latency_ms]
+        self.stats.model_ms.append(self._latency_ms)
         pointer = self.pointer
         useful = [
             s for s in suggestions if s.click is None or abs(s.click[0] - pointer[0]) + abs(s.click[1] - pointer[1])

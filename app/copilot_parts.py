@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import queue
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -74,7 +75,7 @@ class LoopStats:
     """Counters a benchmark or the doctor can read without touching the loop."""
 
     model_runs: int = 0
-    model_ms: list[float] = field(default_factory=list)
+    model_ms: deque[float] = field(default_factory=lambda: deque(maxlen=1000))  # the newest step times
     views: int = 0
     last_input_at: float = 0.0  # wall (perf_counter) time the latest input item was taken from the inbox
 

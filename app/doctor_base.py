@@ -52,6 +52,20 @@ class DoctorContext:
             self.display_error = exc
             return None
 
+    def cpu_predictor(self) -> Any:
+        """The configured model loaded on the CPU, once for every check that needs it (raises GhostpilotError)."""
+        if "_cpu_predictor" not in self.__dict__:
+            from app.models import resolve_model
+            from inference import load_predictor
+
+            try:
+                self._cpu_predictor: Any = load_predictor(resolve_model(self.settings.model), device="cpu")
+            except GhostpilotError as exc:
+                self._cpu_predictor = exc
+        if isinstance(self._cpu_predictor, GhostpilotError):
+            raise self._cpu_predictor
+        return self._cpu_predictor
+
     def close(self) -> None:
         display = self.__dict__.get("display")  # only if a check opened it
         if display is not None:

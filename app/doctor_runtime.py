@@ -59,12 +59,9 @@ def check_provider(ctx: DoctorContext) -> Check:
 
 
 def check_model(ctx: DoctorContext) -> Check:
-    from app.models import resolve_model
-    from inference import load_predictor
-
     which = ctx.settings.model or "the shipped default"
     try:
-        predictor = load_predictor(resolve_model(ctx.settings.model), device="cpu")
+        predictor = ctx.cpu_predictor()
     except GhostpilotError as exc:
         fix = "point settings 'model' at a valid .onnx file, or remove it to use the default"
         if ctx.settings.model is None:
@@ -76,11 +73,8 @@ def check_model(ctx: DoctorContext) -> Check:
 
 def check_screen_text(ctx: DoctorContext) -> Check:
     """The OCR and text-encoder models that goals need, run once on a rendered screen with known labels."""
-    from app.models import resolve_model
-    from inference import load_predictor
-
     try:
-        predictor = load_predictor(resolve_model(ctx.settings.model), device="cpu")
+        predictor = ctx.cpu_predictor()
     except GhostpilotError:
         return Check("screen text", "warn", "not checked: the model does not load", "see model")
     if not getattr(predictor, "config", {}).get("use_goals", False):

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_deny_list_x11 import KEY_DOWN, Run, export_jsonl, lines, logged_text, xdotool
+from tests.e2e.test_deny_list_x11 import KEY_DOWN, Run, export_jsonl, lines, logged_text, running_copilot, xdotool
 from tests.e2e.waiting import poll, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -206,23 +206,7 @@ def test_the_password_field_is_private_and_the_text_field_is_not(login: Login) -
 @pytest.fixture
 def copilot(login: Login, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Run]:
     """`ghostpilot run` with its data, config, cache and temp dirs inside the searched folder."""
-    root = tmp_path / "run"
-    (root / "tmp").mkdir(parents=True)
-    for name in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
-        monkeypatch.setenv(name, str(root / "xdg" / name.lower()))
-    state = Run(root, tmp_path / "copilot.log")
-    env = {**os.environ, "QT_QPA_PLATFORM": "xcb", "PYTHONUNBUFFERED": "1", "TMPDIR": str(root / "tmp")}
-    command = [
-        sys.executable, "-m", "ui.cli", "run", "--device", "cpu", "--min-confidence", "0",
-        "--trace", str(state.trace), "--database", str(state.database),
-    ]  # fmt: skip
-    with open(state.console, "w") as out:
-        state.app = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-        try:
-            wait_for(lambda: "watching" in state.console.read_text(), "the copilot to start", 60)
-            yield state
-        finally:
-            state.stop()
+    yield from running_copilot(tmp_path, monkeypatch)
 
 
 def status(run: Run) -> str | None:

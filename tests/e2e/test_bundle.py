@@ -11,7 +11,6 @@ import configparser
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -21,7 +20,7 @@ import numpy as np
 import pytest
 
 from inference import __version__
-from tests.e2e.waiting import wait_for
+from tests.e2e.waiting import interrupt, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC = ROOT / "packaging" / "ghostpilot.spec"
@@ -99,11 +98,7 @@ def test_bundle_runs_the_desktop_app(bundle: Path, display_env: str, tmp_path: P
         try:
             wait_for(lambda: "watching" in log.read_text() or app.poll() is not None, "the bundled app", 90)
         finally:
-            app.send_signal(signal.SIGINT)
-            try:
-                app.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                app.kill()
+            interrupt(app, 30)
     text = log.read_text()
     assert "watching" in text and "on CPUExecutionProvider" in text, text
     assert "screen text unavailable" not in text, text  # the default model's goals have their OCR and encoder

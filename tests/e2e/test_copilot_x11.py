@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -18,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.waiting import poll, wait_for
+from tests.e2e.waiting import interrupt, poll, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 TARGET = Path(__file__).with_name("target_app.py")
@@ -59,13 +58,9 @@ def copilot(display_env: str, tmp_path: Path, target: Path) -> Iterator[tuple[Pa
         wait_for(lambda: "watching" in (tmp_path / "copilot.log").read_text(), "the copilot to start", 60)
         yield trace, database
     finally:
-        app.send_signal(signal.SIGINT)
-        try:
-            app.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            app.kill()
+        returncode = interrupt(app)
         out.close()
-    assert app.returncode == 0, (tmp_path / "copilot.log").read_text()
+    assert returncode == 0, (tmp_path / "copilot.log").read_text()
 
 
 def xdotool(*args: str) -> None:
@@ -84,12 +79,15 @@ def shown_ghost(trace: Path) -> dict | None:
 
 
 def settled_ghost(trace: Path) -> dict:
-    """Move like a user, then wait until the model has gone quiet and the ghost is stable."""
-    for attempt in range(4):
-        sweep((300 + 200 * attempt, 300), (18, 9))
-        if poll(lambda: shown_ghost(trace), 3.0):
-            break
-    time.sleep(3.0)  # the model runs only while input is recent: after this the ghost stays put
+    """Move like a user, then wait until the model has gone quiet and the ghost is stable. The ghost left on
+    screen may be a keys ghost (the model's last guess before going quiet): then move again."""
+    for attempt in range(6):
+        sweep((300 + 150 * attempt, 300), (18, 9))
+        if not poll(lambda: shown_ghost(trace), 3.0):
+            continue
+        time.sleep(3.0)  # the model runs only while input is recent: after this the ghost stays put
+        if settled := poll(lambda: shown_ghost(trace), 2.0):
+            return settled
     return wait_for(lambda: shown_ghost(trace), f"a settled ghost (trace ends {lines(trace)[-3:]})", 5)
 
 

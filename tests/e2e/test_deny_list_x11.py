@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -22,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.waiting import poll, wait_for
+from tests.e2e.waiting import interrupt, poll, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 TARGET = Path(__file__).with_name("target_app.py")
@@ -108,18 +107,12 @@ class Run:
         """SIGINT, as Ctrl+C: the copilot writes what it queued and exits 0."""
         if self.app is None or self.app.poll() is not None:
             return
-        self.app.send_signal(signal.SIGINT)
-        try:
-            self.app.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.app.kill()
-            self.app.wait()
-        assert self.app.returncode == 0, self.console.read_text()
+        assert interrupt(self.app) == 0, self.console.read_text()
 
 
-@pytest.fixture
-def run(desktop: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Run]:
-    """`ghostpilot run` with its data dir (XDG, as tests/conftest.py does) and TMPDIR inside the searched dir."""
+def running_copilot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Run]:
+    """`ghostpilot run` with its data, config and cache dirs (XDG, as tests/conftest.py does) and TMPDIR inside
+    the folder a canary is searched in; stopped with Ctrl+C at the end (also used by test_atspi_x11.py)."""
     root = tmp_path / "run"
     (root / "tmp").mkdir(parents=True)
     for name in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
@@ -137,6 +130,11 @@ def run(desktop: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPa
             yield state
         finally:
             state.stop()
+
+
+@pytest.fixture
+def run(desktop: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Run]:
+    yield from running_copilot(tmp_path, monkeypatch)
 
 
 def logged_text(database: Path) -> str:

@@ -8,7 +8,6 @@ the next ghost is the quoted text as keys; Tab types it, and the form itself rep
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -17,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.test_copilot_x11 import lines, sweep, xdotool
-from tests.e2e.waiting import poll, wait_for
+from tests.e2e.waiting import interrupt, poll, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 FORM = Path(__file__).with_name("labelled_form_app.py")
@@ -59,11 +58,7 @@ def copilot(display_env: str, tmp_path: Path, form: tuple[Path, dict]) -> Iterat
         wait_for(lambda: "watching" in out_path.read_text(), "the copilot to start", 60)
         yield trace
     finally:
-        app.send_signal(signal.SIGINT)
-        try:
-            app.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            app.kill()
+        interrupt(app, 30)
         out.close()
 
 

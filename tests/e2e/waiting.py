@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
 import time
 from collections.abc import Callable
 from typing import Any
@@ -26,3 +28,16 @@ def wait_for(check: Callable[[], Any], what: str = "condition", timeout: float =
     if not value:
         pytest.fail(f"timed out waiting for {what}")
     return value
+
+
+def interrupt(process: subprocess.Popen[bytes], timeout: float = 20.0) -> int:
+    """Ctrl+C for a process under test (the copilot then writes what it queued and exits 0), a kill if it has
+    not gone within `timeout`; returns its exit status."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    return int(process.returncode)

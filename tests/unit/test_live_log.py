@@ -14,6 +14,7 @@ import pytest
 
 from app.bench import scripted_stream
 from app.copilot import Copilot, CopilotParts
+from app.copilot_parts import drain
 from app.live_log import LiveLog
 from app.settings import Settings
 from app.store import LOG_NAME
@@ -50,10 +51,7 @@ class Rig:
         deadline = time.monotonic() + seconds
         while thread.is_alive():
             assert time.monotonic() < deadline, f"the move did not finish; notices: {self.notices}"
-            items = []
-            while not self.copilot.inbox.empty():
-                items.append(self.copilot.inbox.get_nowait())
-            self.copilot.step(items, self.now)
+            self.copilot.step(drain(self.copilot.inbox, 0.0), self.now)
             time.sleep(0.01)
 
     def stop(self) -> None:

@@ -15,6 +15,7 @@ import pytest
 from app import models
 from app.bench import scripted_stream
 from app.copilot import Copilot, CopilotParts
+from app.copilot_parts import drain
 from app.ghost import GhostView
 from app.logbook import StoreLogbook
 from app.model_switch import ModelChoice, ModelSource, ModelSwitcher
@@ -49,10 +50,7 @@ class Rig:
         deadline = time.monotonic() + seconds
         while not done():
             assert time.monotonic() < deadline, f"timed out; notices: {self.notices}"
-            items = []
-            while not self.copilot.inbox.empty():
-                items.append(self.copilot.inbox.get_nowait())
-            self.copilot.step(items, self.now)
+            self.copilot.step(drain(self.copilot.inbox, 0.0), self.now)
             time.sleep(0.01)
 
     def until_ghost(self) -> None:
